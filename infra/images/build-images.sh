@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds the local images Sandfleet needs without any registry:
+#   sandfleet/debian:bookworm   Debian bookworm base made with debootstrap + docker import
+#   sandfleet/busybox:latest    busybox-static root file system, docker import
+#   sandfleet/step:latest       small default step image (non-root agent user, bash, coreutils)
+#   sandfleet/test-busybox:latest  tiny non-root image the tests run steps in
+# Idempotent: an image that exists is kept unless SANDFLEET_REBUILD_IMAGES=1.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+mirror=${SANDFLEET_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+rebuild=${SANDFLEET_REBUILD_IMAGES:-0}
+
+log() { printf '[images] %s\n' "$*"; }
+have_image() { [ "$rebuild" != 1 ] && docker image inspect "$1" >/dev/null 2>&1; }
+
+build_debian_base() {
+  local tag=sandfleet/debian:bookworm
+  if have_image "$tag"; then log "$tag present"; return; fi
+  command -v debootstrap >/dev/null || { log "debootstrap missing: apt-get install debootstrap"; exit 1; }
+  local root; root=$(mktemp -d /var/tmp/sandfleet-rootfs.XXXXXX)
+  trap 'rm -rf "$root"' RETURN
+  log "debootstrap bookworm into $root (a few minutes)"
+  debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.log" 2>&1 || { tail -20 "$root.log"; exit 1; }
+  rm -f "$root.log"
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+  tar -C "$root" -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["bash"]' - "$tag" >/dev/null
+  log "$tag built"
+}
+
+build_busybox_base() {
+  local tag=sandfleet/busybox:latest
+  if have_image "$tag"; then log "$tag present"; return; fi
+  # Debian's busybox-static installs a statically linked /bin/busybox: it runs in an empty root.
+  local bb=/bin/busybox
+  [ -x "$bb" ] || { log "busybox missing: apt-get install busybox-static"; exit 1; }
+  local root; root=$(mktemp -d /var/tmp/sandfleet-busybox.XXXXXX)
+  trap 'rm -rf "$root"' RETURN
+  mkdir -p "$root"/{bin,etc,tmp,home,proc,sys,dev}
+  cp "$bb" "$root/bin/busybox"
+  for applet in $("$root/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+  done
+  chmod 1777 "$root/tmp"
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\n' >"$root/etc/group"
+  tar -C "$root" -c . | docker import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' - "$tag" >/dev/null
+  log "$tag built"
+}
+
+build_dockerfile() {
+  local tag=$1 file=$2
+  if have_image "$tag"; then log "$tag present"; return; fi
+  DOCKER_BUILDKIT=0 docker build -q -t "$tag" -f "$here/$file" "$here" >/dev/null
+  log "$tag built"
+}
+
+build_debian_base
+build_busybox_base
+build_dockerfile sandfleet/test-busybox:latest Dockerfile.test-busybox
+build_dockerfile sandfleet/step:latest Dockerfile.step
