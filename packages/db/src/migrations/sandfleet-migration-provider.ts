@@ -1,0 +1,18 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as steps0001 from './0001-steps.js';
+
+/**
+ * Every migration, by name. Names sort in the order they run; imported statically so the built
+ * package needs no migration folder at run time (unlike Kysely's FileMigrationProvider).
+ * Never edit or rename an applied migration: add a new one.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001-steps': steps0001,
+});
+
+/** Hands Kysely's Migrator the statically imported {@link MIGRATIONS}. */
+export class SandfleetMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { ...MIGRATIONS };
+  }
+}
