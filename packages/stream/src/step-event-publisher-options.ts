@@ -1,0 +1,64 @@
+import type { StepEventBody } from '@sandfleet/contracts';
+import type { Redis } from 'ioredis';
+import { assertIntOption } from './errors.js';
+
+/** Output buffered before an `output` event is cut and written. */
+export const DEFAULT_FLUSH_BYTES = 64 * 1024;
+/** Longest time the first buffered output byte waits before being written. */
+export const DEFAULT_FLUSH_INTERVAL_MS = 5;
+/** Approximate number of entries a step's replay stream keeps (`XADD … MAXLEN ~`). */
+export const DEFAULT_STREAM_MAX_LEN = 100_000;
+/** How long a step's replay stream lives after its `finished` event. */
+export const DEFAULT_FINISHED_TTL_SECONDS = 86_400;
+
+/** Options of {@link StepEventPublisher.open}. */
+export interface StepEventPublisherOptions {
+  /** Command connection (not in subscriber mode) used for XADD/PUBLISH pipelines; not closed by the publisher. */
+  redis: Redis;
+  stepId: string;
+  /** Secret values to redact from everything published (see `Redactor` for what is matched). */
+  secrets: readonly string[];
+  /** Most UTF-8 bytes of (redacted) output text published for the step; the rest is dropped. */
+  outputLimitBytes: number;
+  /** Output buffered before an `output` event is cut. @defaultValue {@link DEFAULT_FLUSH_BYTES} */
+  flushBytes?: number;
+  /** Milliseconds after the first buffered byte when it is written anyway. @defaultValue {@link DEFAULT_FLUSH_INTERVAL_MS} */
+  flushIntervalMs?: number;
+  /** Approximate cap on replay stream entries. @defaultValue {@link DEFAULT_STREAM_MAX_LEN} */
+  streamMaxLen?: number;
+  /** Seconds the replay stream lives after `finished`. @defaultValue {@link DEFAULT_FINISHED_TTL_SECONDS} */
+  finishedTtlSeconds?: number;
+}
+
+/** {@link StepEventPublisherOptions} with defaults applied and ranges checked. */
+export interface StepEventPublisherConfig extends Required<Omit<StepEventPublisherOptions, 'secrets'>> {
+  secrets: readonly string[];
+}
+
+/**
+ * Applies defaults and checks ranges.
+ * @throws StreamError `STREAM_OPTIONS_INVALID`.
+ */
+export function resolvePublisherOptions(options: StepEventPublisherOptions): StepEventPublisherConfig {
+  const config: StepEventPublisherConfig = {
+    ...options,
+    flushBytes: options.flushBytes ?? DEFAULT_FLUSH_BYTES,
+    flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
+    streamMaxLen: options.streamMaxLen ?? DEFAULT_STREAM_MAX_LEN,
+    finishedTtlSeconds: options.finishedTtlSeconds ?? DEFAULT_FINISHED_TTL_SECONDS,
+  };
+  assertIntOption('outputLimitBytes', config.outputLimitBytes, 0);
+  assertIntOption('flushBytes', config.flushBytes, 1);
+  assertIntOption('flushIntervalMs', config.flushIntervalMs, 0, 2_147_483_647);
+  assertIntOption('streamMaxLen', config.streamMaxLen, 1);
+  assertIntOption('finishedTtlSeconds', config.finishedTtlSeconds, 1);
+  return config;
+}
+
+type BodyOf<T extends StepEventBody['type']> = Omit<Extract<StepEventBody, { type: T }>, 'type'>;
+
+/** What {@link StepEventPublisher.status} publishes: `{ status, attempt?, workerId?, message? }`. */
+export type StatusBody = BodyOf<'status'>;
+
+/** What {@link StepEventPublisher.finished} publishes: `{ status, exitCode, error?, oomKilled?, durationMs? }`. */
+export type FinishedBody = BodyOf<'finished'>;
