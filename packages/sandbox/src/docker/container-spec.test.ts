@@ -1,0 +1,48 @@
+import { LABELS } from '@sandfleet/contracts';
+import { describe, expect, it } from 'vitest';
+import type { SandboxRunRequest } from '../sandbox.js';
+import { containerEnv, containerLabels, containerName } from './container-spec.js';
+
+const request: SandboxRunRequest = {
+  stepId: 'step-1',
+  agentId: 'ada',
+  workerId: 'w1',
+  attempt: 3,
+  image: 'img',
+  argv: ['true'],
+  env: { A: '1', SANDFLEET_INPUT: 'stale' },
+  files: [],
+  limits: { timeoutMs: 1000, memoryMb: 64, cpus: 1, pids: 64 },
+  network: 'none',
+};
+
+describe('container spec', () => {
+  it('names containers after step and attempt with a random suffix', () => {
+    expect(containerName(request)).toMatch(/^sandfleet-step-1-3-[0-9a-f]{4}$/);
+  });
+
+  it('never lets extra labels override the contract labels', () => {
+    const labels = containerLabels({ ...request, labels: { [LABELS.workerId]: 'forged', team: 'blue' } });
+    expect(labels).toEqual({
+      team: 'blue',
+      [LABELS.managed]: 'true',
+      [LABELS.stepId]: 'step-1',
+      [LABELS.agentId]: 'ada',
+      [LABELS.workerId]: 'w1',
+      [LABELS.attempt]: '3',
+    });
+  });
+
+  it('adds the input variables, leaving SANDFLEET_INPUT out for large inputs', () => {
+    expect(containerEnv({ ...request, input: 'hi' })).toEqual([
+      'A=1',
+      'SANDFLEET_INPUT=hi',
+      'SANDFLEET_INPUT_FILE=/sandfleet/input',
+    ]);
+    expect(containerEnv({ ...request, input: 'x'.repeat(64 * 1024 + 1) })).toEqual([
+      'A=1',
+      'SANDFLEET_INPUT_FILE=/sandfleet/input',
+    ]);
+    expect(containerEnv(request)).toEqual(['A=1', 'SANDFLEET_INPUT=stale']);
+  });
+});

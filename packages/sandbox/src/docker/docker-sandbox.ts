@@ -1,0 +1,210 @@
+import { Agent } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LABELS } from '@sandfleet/contracts';
+import Docker from 'dockerode';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { SandboxError } from '../errors.js';
+import { assertValidRunRequest } from '../run-request.js';
+import type {
+  Sandbox,
+  SandboxContainer,
+  SandboxRunHooks,
+  SandboxRunRequest,
+  SandboxRunResult,
+} from '../sandbox.js';
+import { AgentsNetwork } from './agents-network.js';
+import { ContainerRun } from './container-run.js';
+import { dockerStatus, toSandboxError } from './docker-errors.js';
+import {
+  DEFAULT_SOCKET_PATH,
+  type DockerSandboxConfig,
+  type DockerSandboxOptions,
+  dockerSandboxConfig,
+} from './docker-sandbox-options.js';
+import { VaultPreparations } from './vault-preparations.js';
+
+/** Pauses between attempts to remove a container before it is left for the next sweep. */
+const REMOVE_BACKOFF_MS = [100, 500];
+
+/** A {@link Sandbox} on a local or remote Docker engine. */
+export function createDockerSandbox(options: DockerSandboxOptions = {}): Sandbox {
+  return new DockerSandbox(options);
+}
+
+class DockerSandbox implements Sandbox {
+  private readonly agent = new Agent({ keepAlive: true });
+  private readonly docker: Docker;
+  private readonly config: DockerSandboxConfig;
+  private readonly limit: LimitFunction;
+  private readonly network: AgentsNetwork;
+  private readonly vaults: VaultPreparations;
+  private readonly running = new Map<AbortController, Promise<unknown>>();
+  /** Containers whose removal failed; retried by every sweep and by close. */
+  private readonly pendingRemovals = new Set<string>();
+  private closing: Promise<void> | undefined;
+
+  constructor(options: DockerSandboxOptions) {
+    this.config = dockerSandboxConfig(options);
+    const connection = options.host
+      ? { host: options.host, port: options.port ?? 2375, protocol: 'http' as const }
+      : { socketPath: options.socketPath ?? DEFAULT_SOCKET_PATH };
+    // `agent` (ours, so close() can release its sockets) is a docker-modem option the typings lack.
+    const modemOptions = { ...connection, agent: this.agent };
+    this.docker = new Docker(modemOptions);
+    this.limit = pLimit(this.config.dockerCallConcurrency);
+    this.network = new AgentsNetwork(this.docker, this.config.agentsNetwork);
+    this.vaults = new VaultPreparations(this.docker);
+  }
+
+  async run(request: SandboxRunRequest, hooks: SandboxRunHooks): Promise<SandboxRunResult> {
+    if (this.closing) {
+      throw new SandboxError('CLOSED', 'sandbox is closed', {
+        retryable: true,
+        context: { stepId: request.stepId },
+      });
+    }
+    assertValidRunRequest(request);
+    const controller = new AbortController();
+    const forward = () => controller.abort(hooks.signal?.reason);
+    if (hooks.signal?.aborted) forward();
+    else hooks.signal?.addEventListener('abort', forward, { once: true });
+
+    const run = new ContainerRun(
+      {
+        docker: this.docker,
+        limit: this.limit,
+        config: this.config,
+        network: this.network,
+        vaults: this.vaults,
+        signal: controller.signal,
+        removeContainer: (id) => this.removeContainer(id),
+      },
+      request,
+      hooks,
+    );
+    const done = run.execute();
+    this.running.set(controller, done);
+    try {
+      return await done;
+    } finally {
+      this.running.delete(controller);
+      hooks.signal?.removeEventListener('abort', forward);
+    }
+  }
+
+  async reapOrphans(options: {
+    selfWorkerId: string;
+    isWorkerAlive(workerId: string): Promise<boolean>;
+  }): Promise<string[]> {
+    await this.retryPendingRemovals();
+    const byWorker = new Map<string, string[]>();
+    for (const container of await this.listContainers()) {
+      // Without a worker id nobody can tell whose it is: leave it to an operator.
+      if (!container.workerId || container.workerId === options.selfWorkerId) continue;
+      byWorker.set(container.workerId, [...(byWorker.get(container.workerId) ?? []), container.id]);
+    }
+    const workers = [...byWorker.keys()];
+    const alive = await Promise.all(workers.map((workerId) => options.isWorkerAlive(workerId)));
+    const orphans = workers
+      .filter((_, index) => !alive[index])
+      .flatMap((workerId) => byWorker.get(workerId) ?? []);
+    return this.removeAll(orphans);
+  }
+
+  async removeWorkerContainers(workerId: string): Promise<string[]> {
+    const containers = await this.listContainers({ workerId });
+    return this.removeAll(containers.map((container) => container.id));
+  }
+
+  async listContainers(filter: { workerId?: string; stepId?: string } = {}): Promise<SandboxContainer[]> {
+    const label = [`${LABELS.managed}=true`];
+    if (filter.workerId !== undefined) label.push(`${LABELS.workerId}=${filter.workerId}`);
+    if (filter.stepId !== undefined) label.push(`${LABELS.stepId}=${filter.stepId}`);
+    try {
+      const containers = await this.docker.listContainers({ all: true, filters: { label } });
+      return containers.map((container) => {
+        const stepId = container.Labels[LABELS.stepId];
+        const workerId = container.Labels[LABELS.workerId];
+        return {
+          id: container.Id,
+          ...(stepId === undefined ? {} : { stepId }),
+          ...(workerId === undefined ? {} : { workerId }),
+          state: container.State,
+        };
+      });
+    } catch (error) {
+      throw toSandboxError(error, 'DOCKER_UNAVAILABLE', 'cannot list containers', {});
+    }
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (error) {
+      if (dockerStatus(error) === 404) return false;
+      throw toSandboxError(error, 'DOCKER_UNAVAILABLE', `cannot inspect image ${image}`, { image });
+    }
+  }
+
+  async ping(): Promise<{ apiVersion: string; version: string }> {
+    try {
+      const version = await this.docker.version();
+      return { apiVersion: version.ApiVersion, version: version.Version };
+    } catch (error) {
+      throw toSandboxError(error, 'DOCKER_UNAVAILABLE', 'Docker engine did not answer', {});
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const controller of this.running.keys()) controller.abort('shutdown');
+    await Promise.allSettled(this.running.values());
+    await this.retryPendingRemovals();
+    this.agent.destroy();
+  }
+
+  /**
+   * Force-removes a container (and its anonymous volumes; named volumes stay), retrying with
+   * backoff. A container that still cannot be removed is remembered and retried by the next
+   * sweep, so a failed removal never fails a step that already ran.
+   */
+  private async removeContainer(idOrName: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (await this.tryRemove(idOrName)) return;
+      const backoff = REMOVE_BACKOFF_MS[attempt];
+      if (backoff === undefined) break;
+      await sleep(backoff);
+    }
+    this.pendingRemovals.add(idOrName);
+  }
+
+  /** True once the container is gone. */
+  private async tryRemove(idOrName: string): Promise<boolean> {
+    try {
+      await this.limit(() => this.docker.getContainer(idOrName).remove({ force: true, v: true }));
+      return true;
+    } catch (error) {
+      // 404: already gone; 409: the engine is already removing it.
+      const status = dockerStatus(error);
+      return status === 404 || status === 409;
+    }
+  }
+
+  private async removeAll(ids: string[]): Promise<string[]> {
+    const removed = await Promise.all(ids.map(async (id) => ((await this.tryRemove(id)) ? id : undefined)));
+    return removed.filter((id) => id !== undefined);
+  }
+
+  private async retryPendingRemovals(): Promise<void> {
+    await Promise.all(
+      [...this.pendingRemovals].map(async (id) => {
+        if (await this.tryRemove(id)) this.pendingRemovals.delete(id);
+      }),
+    );
+  }
+}

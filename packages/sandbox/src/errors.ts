@@ -1,0 +1,46 @@
+import { type ErrorContext, SandfleetError } from '@sandfleet/contracts';
+
+/**
+ * Stable codes of {@link SandboxError}; callers branch on these, never on message text.
+ *
+ * - `INVALID_REQUEST` — the run request failed validation (bad path, id, limit); nothing was created.
+ * - `IMAGE_NOT_FOUND` — the image is not present locally (Sandfleet never pulls).
+ * - `DOCKER_UNAVAILABLE` — the container engine could not be reached.
+ * - `NETWORK_SETUP_FAILED` — the agents network could not be found or created.
+ * - `CONTAINER_CREATE_FAILED`, `INJECT_FAILED`, `CONTAINER_START_FAILED`, `CONTAINER_WAIT_FAILED` —
+ *   the named lifecycle phase failed; the container (if any) has been removed.
+ * - `ABORTED` — the run was cancelled or shut down before the container started.
+ * - `CLOSED` — the sandbox was closed; no new runs are accepted.
+ */
+export type SandboxErrorCode =
+  | 'INVALID_REQUEST'
+  | 'IMAGE_NOT_FOUND'
+  | 'DOCKER_UNAVAILABLE'
+  | 'NETWORK_SETUP_FAILED'
+  | 'CONTAINER_CREATE_FAILED'
+  | 'INJECT_FAILED'
+  | 'CONTAINER_START_FAILED'
+  | 'CONTAINER_WAIT_FAILED'
+  | 'ABORTED'
+  | 'CLOSED';
+
+export interface SandboxErrorOptions {
+  /** Whether trying the same step again may succeed. */
+  retryable: boolean;
+  cause?: unknown;
+  context?: ErrorContext;
+}
+
+/** Failure of a sandbox operation, with a stable {@link SandboxErrorCode}. */
+export class SandboxError extends SandfleetError {
+  declare readonly code: SandboxErrorCode;
+
+  constructor(code: SandboxErrorCode, message: string, options: SandboxErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Whether `error` is a {@link SandboxError}, optionally with the given code. */
+export function isSandboxError(error: unknown, code?: SandboxErrorCode): error is SandboxError {
+  return error instanceof SandboxError && (code === undefined || error.code === code);
+}

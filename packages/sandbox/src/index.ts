@@ -1,0 +1,14 @@
+export { createDockerSandbox } from './docker/docker-sandbox.js';
+export {
+  DEFAULT_AGENTS_NETWORK,
+  DEFAULT_DOCKER_CALL_CONCURRENCY,
+  DEFAULT_HOME_VOLUME_PREFIX,
+  DEFAULT_IMAGE_BUILD_HINT,
+  DEFAULT_OUTPUT_DRAIN_IDLE_MS,
+  DEFAULT_SHARED_VAULT_VOLUME,
+  DEFAULT_SOCKET_PATH,
+  type DockerSandboxOptions,
+} from './docker/docker-sandbox-options.js';
+export { isSandboxError, SandboxError, type SandboxErrorCode, type SandboxErrorOptions } from './errors.js';
+export { assertValidRunRequest, runRequestIssues } from './run-request.js';
+export * from './sandbox.js';

@@ -1,0 +1,129 @@
+import type { OutputStream, StepNetwork } from '@sandfleet/contracts';
+
+/** A file written under `/home/agent` before the container starts. */
+export interface SandboxFile {
+  /** Relative to `/home/agent`; checked with `homePathProblem()`. */
+  path: string;
+  content: string;
+  encoding: 'utf8' | 'base64';
+  /** Unix permission bits. @defaultValue 0o644 */
+  mode?: number;
+}
+
+/** Resource limits of one run. */
+export interface SandboxLimits {
+  /** Wall-clock limit from start to exit, milliseconds; the container is killed when it passes. */
+  timeoutMs: number;
+  /** Memory limit in MiB; swap is disabled. */
+  memoryMb: number;
+  /** CPU share in cores (0.5 = half a core). */
+  cpus: number;
+  /** Maximum processes and threads. */
+  pids: number;
+}
+
+/** Everything needed to run one step attempt in a fresh container. */
+export interface SandboxRunRequest {
+  stepId: string;
+  agentId: string;
+  workerId: string;
+  attempt: number;
+  /** Image reference; must be present locally (never pulled). */
+  image: string;
+  /** Command; the image's entrypoint, if any, is kept. */
+  argv: string[];
+  /** Environment, secret values already resolved. Never logged by the sandbox. */
+  env: Record<string, string>;
+  files: SandboxFile[];
+  /**
+   * Written to `/sandfleet/input` (mode 0444, owned by the container user); also passed as
+   * `SANDFLEET_INPUT` when at most {@link MAX_INPUT_ENV_BYTES}. `SANDFLEET_INPUT_FILE` names the file.
+   */
+  input?: string;
+  limits: SandboxLimits;
+  network: StepNetwork;
+  /** Extra container labels; the Sandfleet contract labels always win. */
+  labels?: Record<string, string>;
+  /** SIGTERM → SIGKILL grace on cancel and shutdown, milliseconds. @defaultValue 5000 */
+  stopGraceMs?: number;
+}
+
+/** Why Sandfleet stopped a container before it exited by itself. */
+export type SandboxStopReason = 'timeout' | 'cancel' | 'shutdown';
+
+/** Callbacks of one run. */
+export interface SandboxRunHooks {
+  /**
+   * Receives output in order, per stream. Awaited: no more output is read while a returned promise
+   * is pending (backpressure). Throwing stops the container, and `run` rejects with that error.
+   */
+  onOutput(stream: OutputStream, chunk: Buffer): void | Promise<void>;
+  /** Called once the container has started. Throwing stops the container, as for `onOutput`. */
+  onStarted?(info: { containerId: string; imageId: string }): void;
+  /**
+   * Aborting stops the container: SIGTERM, `stopGraceMs`, then SIGKILL. The reason `'cancel'` or
+   * `'shutdown'` becomes the result's `stopReason` (anything else counts as `'cancel'`). Aborted
+   * before the container started, `run` rejects with `ABORTED` instead.
+   */
+  signal?: AbortSignal;
+}
+
+/** How a run ended. */
+export interface SandboxRunResult {
+  containerId: string;
+  imageId: string;
+  /** Exit status of the command (128 + signal when killed); null when unknown. */
+  exitCode: number | null;
+  oomKilled: boolean;
+  /** Set when Sandfleet stopped the container (timeout, cancel, shutdown). */
+  stopReason?: SandboxStopReason;
+  /** True when output may be missing: the output stream failed or did not end in time after exit. */
+  outputIncomplete?: boolean;
+  /**
+   * Milliseconds spent in each lifecycle phase: `createMs` image check and create, `injectMs`
+   * archive upload (attaching to the output runs alongside), `startMs` start, `runMs` start to exit
+   * with all output delivered, `destroyMs` removal.
+   */
+  timings: { createMs: number; injectMs: number; startMs: number; runMs: number; destroyMs: number };
+}
+
+/** A Sandfleet container as listed by the backend. */
+export interface SandboxContainer {
+  id: string;
+  stepId?: string;
+  workerId?: string;
+  /** Backend state, e.g. `created`, `running`, `exited`. */
+  state: string;
+}
+
+/**
+ * Runs steps in isolated, disposable containers. Backend-neutral: Docker today, the seam for a
+ * Kubernetes or remote backend later.
+ */
+export interface Sandbox {
+  /** Runs one step attempt: spawn → mount → inject → execute → stream → destroy. */
+  run(request: SandboxRunRequest, hooks: SandboxRunHooks): Promise<SandboxRunResult>;
+  /** Removes Sandfleet containers whose worker is not alive (and never those of `selfWorkerId`); returns removed ids. */
+  reapOrphans(options: {
+    selfWorkerId: string;
+    isWorkerAlive(workerId: string): Promise<boolean>;
+  }): Promise<string[]>;
+  /** Force-removes every Sandfleet container of this worker (used at start-up and by tests). */
+  removeWorkerContainers(workerId: string): Promise<string[]>;
+  listContainers(filter?: { workerId?: string; stepId?: string }): Promise<SandboxContainer[]>;
+  imageExists(image: string): Promise<boolean>;
+  ping(): Promise<{ apiVersion: string; version: string }>;
+  /** Stops running containers (reason `shutdown`), waits for their removal. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Inputs up to this many bytes are also passed in the `SANDFLEET_INPUT` environment variable. */
+export const MAX_INPUT_ENV_BYTES = 64 * 1024;
+/** Path of the input file inside the container. */
+export const INPUT_FILE_PATH = '/sandfleet/input';
+/** Mount point of the agent's persistent home volume. */
+export const AGENT_HOME = '/home/agent';
+/** Mount point of the team's shared vault volume. */
+export const SHARED_VAULT_PATH = '/home/agent/vault/shared';
+/** @defaultValue of `SandboxRunRequest.stopGraceMs`. */
+export const DEFAULT_STOP_GRACE_MS = 5000;

@@ -1,0 +1,71 @@
+import { LABELS } from '@sandfleet/contracts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { docker, TEST_IMAGE, TestBed } from './support.js';
+
+let bed: TestBed;
+beforeEach(() => {
+  bed = new TestBed();
+});
+afterEach(async () => {
+  await bed.cleanUp();
+});
+
+/** A container as a crashed or running worker would have left it. */
+async function workerContainer(workerId: string, stepId: string): Promise<string> {
+  const container = await docker.createContainer({
+    Image: TEST_IMAGE,
+    Cmd: ['sleep', '60'],
+    Labels: {
+      [LABELS.managed]: 'true',
+      [LABELS.stepId]: stepId,
+      [LABELS.agentId]: 'nobody',
+      [LABELS.workerId]: workerId,
+      [LABELS.attempt]: '1',
+    },
+    HostConfig: { NetworkMode: 'none' },
+  });
+  await container.start();
+  return container.id;
+}
+
+describe('orphan containers', () => {
+  it("removes a dead worker's containers and keeps a live worker's and its own", async () => {
+    const dead = bed.otherWorkerId('dead');
+    const live = bed.otherWorkerId('live');
+    const deadId = await workerContainer(dead, `step-dead-${bed.id}`);
+    const liveId = await workerContainer(live, `step-live-${bed.id}`);
+    const selfId = await workerContainer(bed.workerId, `step-self-${bed.id}`);
+    const asked: string[] = [];
+
+    const removed = await bed.sandbox.reapOrphans({
+      selfWorkerId: bed.workerId,
+      // Other tests' and real workers' containers may share this engine: only ours is dead.
+      isWorkerAlive: async (workerId) => {
+        asked.push(workerId);
+        return workerId !== dead;
+      },
+    });
+
+    expect(removed).toEqual([deadId]);
+    expect(asked).not.toContain(bed.workerId);
+    expect(await bed.sandbox.listContainers({ workerId: dead })).toEqual([]);
+    expect(await bed.sandbox.listContainers({ workerId: live })).toEqual([
+      { id: liveId, stepId: `step-live-${bed.id}`, workerId: live, state: 'running' },
+    ]);
+    expect((await bed.sandbox.listContainers({ stepId: `step-self-${bed.id}` })).map((c) => c.id)).toEqual([
+      selfId,
+    ]);
+
+    expect(await bed.sandbox.removeWorkerContainers(live)).toEqual([liveId]);
+    expect(await bed.sandbox.removeWorkerContainers(bed.workerId)).toEqual([selfId]);
+  });
+
+  it('answers ping and image lookups', async () => {
+    expect(await bed.sandbox.ping()).toMatchObject({
+      apiVersion: expect.any(String),
+      version: expect.any(String),
+    });
+    expect(await bed.sandbox.imageExists(TEST_IMAGE)).toBe(true);
+    expect(await bed.sandbox.imageExists('sandfleet/no-such-image:latest')).toBe(false);
+  });
+});
