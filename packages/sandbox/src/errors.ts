@@ -22,7 +22,8 @@ export type SandboxErrorCode =
   | 'CONTAINER_START_FAILED'
   | 'CONTAINER_WAIT_FAILED'
   | 'ABORTED'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'VOLUME_IN_USE';
 
 export interface SandboxErrorOptions {
   /** Whether trying the same step again may succeed. */

@@ -110,6 +110,11 @@ export interface Sandbox {
   }): Promise<string[]>;
   /** Force-removes every Sandfleet container of this worker (used at start-up and by tests). */
   removeWorkerContainers(workerId: string): Promise<string[]>;
+  /**
+   * Deletes an agent's persistent home volume (all it remembers); false when it has none.
+   * @throws SandboxError `VOLUME_IN_USE` while a step of the agent runs.
+   */
+  removeAgentHome(agentId: string): Promise<boolean>;
   listContainers(filter?: { workerId?: string; stepId?: string }): Promise<SandboxContainer[]>;
   imageExists(image: string): Promise<boolean>;
   ping(): Promise<{ apiVersion: string; version: string }>;

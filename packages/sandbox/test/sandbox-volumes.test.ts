@@ -52,4 +52,12 @@ describe('volumes', () => {
       'two\n',
     );
   });
+
+  it("deletes an agent's home on request and says when there is none", async () => {
+    const carol = bed.agentId('carol');
+    await runScript(carol, 'echo kept > memo');
+    expect(await bed.sandbox.removeAgentHome(carol)).toBe(true);
+    expect(await bed.sandbox.removeAgentHome(carol)).toBe(false);
+    expect(await runScript(carol, 'test -e memo && echo kept || echo fresh')).toBe('fresh\n');
+  });
 });

@@ -116,6 +116,24 @@ class DockerSandbox implements Sandbox {
     return this.removeAll(containers.map((container) => container.id));
   }
 
+  async removeAgentHome(agentId: string): Promise<boolean> {
+    const name = `${this.config.homeVolumePrefix}${agentId}`;
+    try {
+      await this.limit(() => this.docker.getVolume(name).remove());
+      return true;
+    } catch (error) {
+      if (dockerStatus(error) === 404) return false;
+      if (dockerStatus(error) === 409) {
+        throw new SandboxError('VOLUME_IN_USE', `home volume ${name} is in use by a running step`, {
+          cause: error,
+          retryable: false,
+          context: { agentId },
+        });
+      }
+      throw toSandboxError(error, 'DOCKER_UNAVAILABLE', `cannot remove volume ${name}`, { agentId });
+    }
+  }
+
   async listContainers(filter: { workerId?: string; stepId?: string } = {}): Promise<SandboxContainer[]> {
     const label = [`${LABELS.managed}=true`];
     if (filter.workerId !== undefined) label.push(`${LABELS.workerId}=${filter.workerId}`);
