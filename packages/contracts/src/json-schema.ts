@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { StepSpec } from './step-spec.js';
 
+/** `$id` of the committed StepSpec v1 JSON Schema. */
 export const STEP_SPEC_SCHEMA_ID = 'https://sandfleet.dev/schema/step-spec.v1.json';
 
 /** JSON Schema (draft 2020-12) of what a producer may write as StepSpec v1 job data. */

@@ -9,6 +9,7 @@ const EventBase = {
   ts: z.string(),
 };
 
+/** The step moved to `status` (queued, running, or a terminal status). */
 export const StatusEvent = z.object({
   ...EventBase,
   type: z.literal('status'),
@@ -19,9 +20,11 @@ export const StatusEvent = z.object({
 });
 export type StatusEvent = z.infer<typeof StatusEvent>;
 
+/** Which container stream printed an output chunk. */
 export const OutputStream = z.enum(['stdout', 'stderr']);
 export type OutputStream = z.infer<typeof OutputStream>;
 
+/** A chunk of what the step printed, as UTF-8 text. */
 export const OutputEvent = z.object({
   ...EventBase,
   type: z.literal('output'),
@@ -47,6 +50,7 @@ export const RuntimeEvent = z.object({
 });
 export type RuntimeEvent = z.infer<typeof RuntimeEvent>;
 
+/** The step reached a terminal status; the last event of a step. */
 export const FinishedEvent = z.object({
   ...EventBase,
   type: z.literal('finished'),

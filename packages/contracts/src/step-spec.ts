@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { byteLength, forbidding, integerIn, matches, numberIn, text } from './schema-helpers.js';
+import { StepCommand } from './step-command.js';
+import { fileContentBytes, MAX_FILES, MAX_FILES_TOTAL_BYTES, StepFile } from './step-file.js';
 
 /** `agentId` pattern: it becomes part of volume names and paths. */
 export const AGENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -8,84 +11,53 @@ export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 /** Secret names: upper-case environment variable names. */
 export const SECRET_NAME_PATTERN = /^[A-Z_][A-Z0-9_]{0,127}$/;
+/** Label keys, Docker-label style. */
 export const LABEL_KEY_PATTERN = /^[a-z0-9][a-z0-9._/-]{0,62}$/;
-const SHELL_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+/** Docker image reference: lower-case repository, optional tag (any case), optional digest. */
+export const IMAGE_PATTERN =
+  /^[a-z0-9][a-z0-9._/:-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,})?$/;
 
-export const MAX_FILES = 256;
-export const MAX_FILE_BYTES = 1024 * 1024;
-export const MAX_FILES_TOTAL_BYTES = 8 * 1024 * 1024;
+/** Largest `input`, in UTF-8 bytes of its text or JSON. */
 export const MAX_INPUT_BYTES = 1024 * 1024;
+/** Most plain environment variables a step may set. */
 export const MAX_ENV_VARS = 256;
+/** Most secrets a step may name. */
 export const MAX_SECRETS = 64;
+/** Most labels a step may carry. */
 export const MAX_LABELS = 32;
-const MAX_COMMAND_ARGS = 4096;
-const MAX_SCRIPT_BYTES = 256 * 1024;
 
-const pattern = (re: RegExp) => ({ error: `must match ${re.source}` });
-const byteLength = (text: string) => Buffer.byteLength(text, 'utf8');
+// git refuses ref components containing `..` or ending in `.` or `.lock`; ids become branch names.
+const NOT_GIT_UNSAFE = { re: /\.\.|\.$|\.lock$/, error: 'must not contain .. or end with . or .lock' };
+// BullMQ throws "Custom Id cannot be integers" for a job id such as `42`.
+const NOT_ALL_DIGITS = { re: /^[0-9]+$/, error: 'must not be all digits (BullMQ rejects integer job ids)' };
+const RESERVED = 'SANDFLEET_ names are reserved';
+// A ref or branch handed to git must not be mistaken for an option.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters being rejected.
+const GIT_ARG = /^[^-\s\x00][^\s\x00]*$/;
 
-const Id = z.string().regex(ID_PATTERN, pattern(ID_PATTERN));
+const Id = forbidding(z.string().regex(ID_PATTERN, matches(ID_PATTERN)), [NOT_GIT_UNSAFE]);
+const StepId = forbidding(z.string().regex(ID_PATTERN, matches(ID_PATTERN)), [
+  NOT_GIT_UNSAFE,
+  NOT_ALL_DIGITS,
+]);
 
-export const StepKind = z.enum(['task', 'pipeline', 'pulse', 'chat']);
+/** What the step is; selects the workspace layout. */
+export const StepKind = z.enum(['task', 'pipeline', 'pulse', 'chat'], {
+  error: 'must be one of task, pipeline, pulse, chat',
+});
 export type StepKind = z.infer<typeof StepKind>;
 
-export const StepNetwork = z.enum(['none', 'egress']);
+/** `none`: no network; `egress`: the egress-only agents network. */
+export const StepNetwork = z.enum(['none', 'egress'], { error: 'must be one of none, egress' });
 export type StepNetwork = z.infer<typeof StepNetwork>;
 
-/** A script run by a shell inside the container: `[shell, '-c', script]`. */
-export const StepScript = z.strictObject({
-  script: z
-    .string()
-    .min(1, { error: 'must not be empty' })
-    .refine((s) => byteLength(s) <= MAX_SCRIPT_BYTES, { error: `must be at most ${MAX_SCRIPT_BYTES} bytes` }),
-  shell: z.string().regex(SHELL_PATTERN, pattern(SHELL_PATTERN)).default('sh'),
-});
-export type StepScript = z.infer<typeof StepScript>;
+const GitArg = z
+  .string()
+  .min(1, { error: 'must not be empty' })
+  .max(256, { error: 'must be at most 256 characters' })
+  .regex(GIT_ARG, { error: 'must not start with - or contain whitespace' });
 
-/** An argv array, or a script for a shell. */
-export const StepCommand = z.union([
-  z
-    .array(z.string().refine((a) => !a.includes('\0'), { error: 'must not contain NUL' }))
-    .min(1, { error: 'must have at least one element' })
-    .max(MAX_COMMAND_ARGS, { error: `must have at most ${MAX_COMMAND_ARGS} elements` }),
-  StepScript,
-]);
-export type StepCommand = z.infer<typeof StepCommand>;
-
-/**
- * Checks a path relative to `/home/agent`; returns what is wrong, or undefined when it is fine.
- * Relative, `/`-separated, no `..`, `.` or empty segment, no NUL, no trailing slash.
- */
-export function homePathProblem(path: string): string | undefined {
-  if (path.length === 0) return 'must not be empty';
-  if (path.length > 1024) return 'must be at most 1024 characters';
-  if (path.includes('\0')) return 'must not contain NUL';
-  if (path.startsWith('/')) return 'must be relative to /home/agent, not absolute';
-  if (path.includes('\\')) return 'must use / as separator';
-  const segments = path.split('/');
-  if (segments.includes('..')) return 'must not contain .. segments';
-  if (segments.some((s) => s === '' || s === '.')) return 'must not contain empty or . segments';
-  return undefined;
-}
-
-export const StepFile = z.strictObject({
-  path: z.string().check((ctx) => {
-    const problem = homePathProblem(ctx.value);
-    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-  }),
-  content: z.string(),
-  /** `utf8` (default) or `base64` for binary content. */
-  encoding: z.enum(['utf8', 'base64']).default('utf8'),
-  /** Unix permission bits, e.g. 420 (0o644). */
-  mode: z.int().min(0).max(0o777).optional(),
-});
-export type StepFile = z.infer<typeof StepFile>;
-
-/** Size in bytes of a file's decoded content. */
-export function fileContentBytes(file: Pick<StepFile, 'content' | 'encoding'>): number {
-  return file.encoding === 'base64' ? Buffer.from(file.content, 'base64').length : byteLength(file.content);
-}
-
+/** A git repository the runtime clones for the step. */
 export const StepWorkspace = z.strictObject({
   repo: z
     .string()
@@ -94,68 +66,121 @@ export const StepWorkspace = z.strictObject({
     .regex(/^(https?|ssh|git|file):\/\/\S+$|^[\w.-]+@[\w.-]+:\S+$/, {
       error: 'must be a git URL (https://, http://, ssh://, git://, file:// or user@host:path)',
     }),
-  ref: z.string().min(1).max(256).optional(),
-  branch: z.string().min(1).max(256).optional(),
+  ref: GitArg.optional(),
+  branch: GitArg.optional(),
+  /** Whether the runtime pushes the branch when the step succeeds. @defaultValue `false` */
   push: z.boolean().default(false),
 });
 export type StepWorkspace = z.infer<typeof StepWorkspace>;
 
+/** Range each step limit must fall in, whatever a worker allows; workers cap them lower. */
+export const LIMIT_BOUNDS = {
+  timeoutMs: { min: 100, max: 7 * 24 * 3600 * 1000 },
+  memoryMb: { min: 8, max: 1024 * 1024 },
+  cpus: { min: 0.01, max: 1024 },
+  pids: { min: 8, max: 1_000_000 },
+  outputBytes: { min: 1024, max: 1024 * 1024 * 1024 },
+} as const;
+
+const limit = (name: Exclude<keyof typeof LIMIT_BOUNDS, 'cpus'>) =>
+  integerIn(LIMIT_BOUNDS[name].min, LIMIT_BOUNDS[name].max).optional();
+
 /** Per-step limits; each is capped by the worker's maxima, and defaults come from the worker. */
 export const StepLimits = z.strictObject({
   /** Wall-clock timeout of the container run, milliseconds. */
-  timeoutMs: z.int().min(100).max(7 * 24 * 3600 * 1000).optional(),
+  timeoutMs: limit('timeoutMs'),
   /** Memory limit in MiB (no swap beyond it). */
-  memoryMb: z.int().min(8).max(1024 * 1024).optional(),
+  memoryMb: limit('memoryMb'),
   /** CPU share, in cores (0.5 = half a core). */
-  cpus: z.number().min(0.01).max(1024).optional(),
+  cpus: numberIn(LIMIT_BOUNDS.cpus.min, LIMIT_BOUNDS.cpus.max).optional(),
   /** Maximum processes and threads in the container. */
-  pids: z.int().min(8).max(1_000_000).optional(),
+  pids: limit('pids'),
   /** Output bytes streamed and stored before the step's output is truncated. */
-  outputBytes: z.int().min(1024).max(1024 * 1024 * 1024).optional(),
+  outputBytes: limit('outputBytes'),
 });
 export type StepLimits = z.infer<typeof StepLimits>;
 
-const EnvName = z
-  .string()
-  .regex(ENV_NAME_PATTERN, pattern(ENV_NAME_PATTERN))
-  .refine((name) => !name.toUpperCase().startsWith('SANDFLEET_'), { error: 'SANDFLEET_ names are reserved' });
+// Spelled out rather than with the `i` flag, which a JSON Schema pattern cannot carry.
+const EnvName = forbidding(z.string().regex(ENV_NAME_PATTERN, matches(ENV_NAME_PATTERN)), [
+  { re: /^[Ss][Aa][Nn][Dd][Ff][Ll][Ee][Ee][Tt]_/, error: RESERVED },
+]);
+
+const SecretName = forbidding(z.string().regex(SECRET_NAME_PATTERN, matches(SECRET_NAME_PATTERN)), [
+  { re: /^SANDFLEET_/, error: RESERVED },
+]);
+
+const Secrets = z
+  .array(SecretName)
+  .max(MAX_SECRETS, { error: `must have at most ${MAX_SECRETS} names` })
+  .check((ctx) => {
+    const seen = new Set<string>();
+    ctx.value.forEach((name, index) => {
+      if (seen.has(name)) {
+        ctx.issues.push({
+          code: 'custom',
+          path: [index],
+          message: 'repeats an earlier name',
+          input: name,
+          continue: true,
+        });
+      }
+      seen.add(name);
+    });
+  })
+  .meta({ uniqueItems: true });
+
+/** Size of `input` as stored: the text itself, or its JSON. Undefined when it is not JSON. */
+function inputBytes(input: unknown): number | undefined {
+  try {
+    const json = typeof input === 'string' ? input : JSON.stringify(input);
+    return json === undefined ? undefined : byteLength(json);
+  } catch {
+    // BigInt and circular structures; job data arriving as JSON never has them.
+    return undefined;
+  }
+}
 
 /** StepSpec v1: the job data on the `steps` queue. Field names are a public contract. */
 export const StepSpec = z
   .strictObject({
-    id: Id.optional(),
-    agentId: z.string().regex(AGENT_ID_PATTERN, pattern(AGENT_ID_PATTERN)),
+    id: StepId.optional(),
+    agentId: z.string().regex(AGENT_ID_PATTERN, matches(AGENT_ID_PATTERN)),
     kind: StepKind.default('task'),
     runId: Id.optional(),
     taskId: Id.optional(),
     chatSessionId: Id.optional(),
     image: z
       .string()
-      .min(1)
-      .max(512)
-      .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, { error: 'must be a Docker image reference' })
+      .min(1, { error: 'must not be empty' })
+      .max(512, { error: 'must be at most 512 characters' })
+      .regex(IMAGE_PATTERN, { error: 'must be a Docker image reference' })
       .optional(),
     command: StepCommand,
     input: z.unknown().optional(),
     env: z
-      .record(EnvName, z.string().max(64 * 1024))
-      .refine((env) => Object.keys(env).length <= MAX_ENV_VARS, { error: `at most ${MAX_ENV_VARS} variables` })
+      .record(EnvName, text(64 * 1024))
+      .refine((env) => Object.keys(env).length <= MAX_ENV_VARS, {
+        error: `must have at most ${MAX_ENV_VARS} variables`,
+      })
+      .meta({ maxProperties: MAX_ENV_VARS })
       .default({}),
-    secrets: z
-      .array(z.string().regex(SECRET_NAME_PATTERN, pattern(SECRET_NAME_PATTERN)))
-      .max(MAX_SECRETS, { error: `at most ${MAX_SECRETS} secrets` })
-      .refine((names) => new Set(names).size === names.length, { error: 'must not repeat a name' })
+    secrets: Secrets.default([]),
+    files: z
+      .array(StepFile)
+      .max(MAX_FILES, { error: `must have at most ${MAX_FILES} files` })
       .default([]),
-    files: z.array(StepFile).max(MAX_FILES, { error: `at most ${MAX_FILES} files` }).default([]),
     workspace: StepWorkspace.optional(),
     limits: StepLimits.default({}),
     network: StepNetwork.default('none'),
-    priority: z.int().min(1).max(2_097_152).optional(),
-    delayMs: z.int().min(0).max(30 * 24 * 3600 * 1000).optional(),
-    attempts: z.int().min(1).max(20).default(3),
+    priority: integerIn(1, 2_097_152).optional(),
+    delayMs: integerIn(0, 30 * 24 * 3600 * 1000).optional(),
+    attempts: integerIn(1, 20).default(3),
     labels: z
-      .record(z.string().regex(LABEL_KEY_PATTERN, pattern(LABEL_KEY_PATTERN)), z.string().max(256))
-      .refine((labels) => Object.keys(labels).length <= MAX_LABELS, { error: `at most ${MAX_LABELS} labels` })
+      .record(z.string().regex(LABEL_KEY_PATTERN, matches(LABEL_KEY_PATTERN)), text(256))
+      .refine((labels) => Object.keys(labels).length <= MAX_LABELS, {
+        error: `must have at most ${MAX_LABELS} labels`,
+      })
+      .meta({ maxProperties: MAX_LABELS })
       .default({}),
   })
   .superRefine((spec, ctx) => {
@@ -168,25 +193,38 @@ export const StepSpec = z
     let total = 0;
     const seen = new Set<string>();
     spec.files.forEach((file, index) => {
-      const size = fileContentBytes(file);
-      total += size;
-      if (size > MAX_FILE_BYTES) {
-        ctx.addIssue({ code: 'custom', path: ['files', index, 'content'], message: `must be at most ${MAX_FILE_BYTES} bytes` });
-      }
+      total += fileContentBytes(file);
       if (seen.has(file.path)) {
-        ctx.addIssue({ code: 'custom', path: ['files', index, 'path'], message: 'repeats an earlier file path' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['files', index, 'path'],
+          message: 'repeats an earlier file path',
+        });
       }
       seen.add(file.path);
     });
     if (total > MAX_FILES_TOTAL_BYTES) {
-      ctx.addIssue({ code: 'custom', path: ['files'], message: `must total at most ${MAX_FILES_TOTAL_BYTES} bytes` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['files'],
+        message: `must total at most ${MAX_FILES_TOTAL_BYTES} bytes`,
+      });
     }
+    spec.secrets.forEach((name, index) => {
+      if (Object.hasOwn(spec.env, name)) {
+        ctx.addIssue({ code: 'custom', path: ['secrets', index], message: 'is also set in env' });
+      }
+    });
     if (spec.input !== undefined) {
-      const text = typeof spec.input === 'string' ? spec.input : JSON.stringify(spec.input);
-      if (text === undefined) {
+      const size = inputBytes(spec.input);
+      if (size === undefined) {
         ctx.addIssue({ code: 'custom', path: ['input'], message: 'must be text or JSON' });
-      } else if (byteLength(text) > MAX_INPUT_BYTES) {
-        ctx.addIssue({ code: 'custom', path: ['input'], message: `must be at most ${MAX_INPUT_BYTES} bytes` });
+      } else if (size > MAX_INPUT_BYTES) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['input'],
+          message: `must be at most ${MAX_INPUT_BYTES} bytes`,
+        });
       }
     }
   });
@@ -195,8 +233,3 @@ export const StepSpec = z
 export type StepSpec = z.output<typeof StepSpec>;
 /** What a producer may write: optional fields may be left out. */
 export type StepSpecInput = z.input<typeof StepSpec>;
-
-/** Argv the container runs for a command. */
-export function commandArgv(command: StepCommand): string[] {
-  return Array.isArray(command) ? command : [command.shell, '-c', command.script];
-}

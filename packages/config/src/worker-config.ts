@@ -1,0 +1,114 @@
+import { hostname } from 'node:os';
+import { ID_PATTERN, IMAGE_PATTERN, LIMIT_BOUNDS } from '@sandfleet/contracts';
+import type { z } from 'zod';
+import { commonVars } from './common-config.js';
+import { type EnvValues, envSchema } from './env-schema.js';
+import { intVar, listVar, numberVar, optionalVar, stringVar } from './env-vars.js';
+import { DEFAULT_IMAGE_ALLOWLIST, IMAGE_GLOB_PATTERN, isImageAllowed } from './image-allowlist.js';
+import type { DeepReadonly } from './parse-config.js';
+
+/** Default worker id: unique per process on a host, stable for its life. */
+export const defaultWorkerId = (): string => `${hostname()}-${process.pid}`;
+
+const { timeoutMs, memoryMb, cpus, pids, outputBytes } = LIMIT_BOUNDS;
+const ms = (min: number, defaultValue: number) => intVar(defaultValue, { min });
+
+/** Variables of the worker (besides {@link commonVars}), by name. */
+export const workerVars = {
+  /** Id in container labels, heartbeats and logs; must be unique among live workers. @defaultValue `<hostname>-<pid>` */
+  SANDFLEET_WORKER_ID: stringVar(defaultWorkerId, ID_PATTERN),
+  /** Steps this worker runs at once. @defaultValue 4 */
+  SANDFLEET_WORKER_CONCURRENCY: intVar(4, { min: 1 }),
+  /** Docker Engine API socket path. @defaultValue `/var/run/docker.sock` */
+  SANDFLEET_DOCKER_SOCKET: stringVar('/var/run/docker.sock'),
+  /** Docker API calls in flight at once (create, archive, start, remove…). @defaultValue 4 */
+  SANDFLEET_DOCKER_CONCURRENCY: intVar(4, { min: 1 }),
+  /** Image of steps that name none; must be allowed by the allowlist. @defaultValue `sandfleet/step:latest` */
+  SANDFLEET_DEFAULT_IMAGE: stringVar(
+    'sandfleet/step:latest',
+    IMAGE_PATTERN,
+    'must be a Docker image reference',
+  ),
+  /** Comma-separated image patterns steps may use; `*` matches any run of characters. */
+  SANDFLEET_IMAGE_ALLOWLIST: listVar(
+    () => [...DEFAULT_IMAGE_ALLOWLIST],
+    IMAGE_GLOB_PATTERN,
+    'must be a comma-separated list of image patterns (letters, digits, ._/:@- and *)',
+  ),
+  /** Timeout of steps that set none, ms. @defaultValue 600000 (10 min) */
+  SANDFLEET_DEFAULT_TIMEOUT_MS: intVar(600_000, timeoutMs),
+  /** Largest timeout a step may ask for, ms. @defaultValue 3600000 (1 h) */
+  SANDFLEET_MAX_TIMEOUT_MS: intVar(3_600_000, timeoutMs),
+  /** Memory limit of steps that set none, MiB. @defaultValue 512 */
+  SANDFLEET_DEFAULT_MEMORY_MB: intVar(512, memoryMb),
+  /** Largest memory limit a step may ask for, MiB. @defaultValue 4096 */
+  SANDFLEET_MAX_MEMORY_MB: intVar(4096, memoryMb),
+  /** CPU share of steps that set none, cores. @defaultValue 1 */
+  SANDFLEET_DEFAULT_CPUS: numberVar(1, cpus),
+  /** Largest CPU share a step may ask for, cores. @defaultValue 2 */
+  SANDFLEET_MAX_CPUS: numberVar(2, cpus),
+  /** Process limit of steps that set none. @defaultValue 256 */
+  SANDFLEET_DEFAULT_PIDS: intVar(256, pids),
+  /** Largest process limit a step may ask for. @defaultValue 4096 */
+  SANDFLEET_MAX_PIDS: intVar(4096, pids),
+  /** Output kept of steps that set no limit, bytes. @defaultValue 1048576 (1 MiB) */
+  SANDFLEET_DEFAULT_OUTPUT_BYTES: intVar(1_048_576, outputBytes),
+  /** Largest output limit a step may ask for, bytes. @defaultValue 16777216 (16 MiB) */
+  SANDFLEET_MAX_OUTPUT_BYTES: intVar(16_777_216, outputBytes),
+  /** Time a stopped container gets between SIGTERM and SIGKILL, ms. @defaultValue 5000 */
+  SANDFLEET_STOP_GRACE_MS: ms(0, 5000),
+  /** On SIGTERM, time running steps get to finish before they are stopped and handed back, ms. @defaultValue 30000 */
+  SANDFLEET_DRAIN_GRACE_MS: ms(0, 30_000),
+  /** Interval of the worker's heartbeat, ms. @defaultValue 5000 */
+  SANDFLEET_HEARTBEAT_MS: ms(100, 5000),
+  /** Interval of the sweep for containers left by dead workers, ms. @defaultValue 15000 */
+  SANDFLEET_REAPER_INTERVAL_MS: ms(100, 15_000),
+  /** BullMQ job lock; a dead worker's job is retried after about this long, ms. @defaultValue 30000 */
+  SANDFLEET_LOCK_DURATION_MS: ms(100, 30_000),
+  /** Interval of BullMQ's check for stalled jobs, ms. @defaultValue 15000 */
+  SANDFLEET_STALLED_INTERVAL_MS: ms(100, 15_000),
+  /** Directory of files named after secrets, each holding the value; unset = no such source. */
+  SANDFLEET_SECRETS_DIR: optionalVar(),
+  /** Port of the worker's Prometheus `/metrics`; 0 turns it off. @defaultValue 0 */
+  SANDFLEET_METRICS_PORT: intVar(0, { min: 0, max: 65_535 }),
+};
+
+type WorkerValues = EnvValues<typeof commonVars & typeof workerVars>;
+
+const LIMIT_PAIRS = [
+  ['SANDFLEET_DEFAULT_TIMEOUT_MS', 'SANDFLEET_MAX_TIMEOUT_MS'],
+  ['SANDFLEET_DEFAULT_MEMORY_MB', 'SANDFLEET_MAX_MEMORY_MB'],
+  ['SANDFLEET_DEFAULT_CPUS', 'SANDFLEET_MAX_CPUS'],
+  ['SANDFLEET_DEFAULT_PIDS', 'SANDFLEET_MAX_PIDS'],
+  ['SANDFLEET_DEFAULT_OUTPUT_BYTES', 'SANDFLEET_MAX_OUTPUT_BYTES'],
+] as const satisfies readonly (readonly [keyof WorkerValues, keyof WorkerValues])[];
+
+function checkWorker(values: WorkerValues, ctx: z.RefinementCtx): void {
+  // A variable that failed to parse holds no number; its own problem is already listed.
+  for (const [name, maxName] of LIMIT_PAIRS) {
+    const value = values[name];
+    const max = values[maxName];
+    if (typeof value === 'number' && typeof max === 'number' && value > max) {
+      ctx.addIssue({ code: 'custom', path: [name], message: `must be ≤ ${maxName} (${max})` });
+    }
+  }
+  const image = values.SANDFLEET_DEFAULT_IMAGE;
+  const allowlist = values.SANDFLEET_IMAGE_ALLOWLIST;
+  if (typeof image === 'string' && Array.isArray(allowlist) && !isImageAllowed(image, allowlist)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SANDFLEET_DEFAULT_IMAGE'],
+      message: 'must be allowed by SANDFLEET_IMAGE_ALLOWLIST',
+    });
+  }
+}
+
+/**
+ * Config of the worker: {@link CommonConfig} plus identity, concurrency, Docker, images, step
+ * limit defaults and maxima, timings and the secrets directory. Fields are the variables in
+ * camelCase without `SANDFLEET_` (`workerConcurrency`, `maxTimeoutMs`, `secretsDir`, …).
+ * Secret values are not part of it: see `secretsFromEnv`.
+ */
+export const WorkerConfig = envSchema({ ...commonVars, ...workerVars }, checkWorker);
+/** What `parseConfig(WorkerConfig, env)` returns: deeply read-only. */
+export type WorkerConfig = DeepReadonly<z.output<typeof WorkerConfig>>;

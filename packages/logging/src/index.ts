@@ -1,0 +1,3 @@
+export * from './create-logger.js';
+export * from './secret-registry.js';
+export * from './with-secrets.js';
