@@ -1,0 +1,33 @@
+import { readEvents } from '@sandfleet/stream';
+import { Command } from 'commander';
+import { printEvents } from '../print-events.js';
+import { withContext } from '../with-context.js';
+
+/** `sandfleet logs [-f] <id>`: a step's output, replayed; with -f followed live until it ends. */
+export function logsCommand(): Command {
+  return new Command('logs')
+    .description("print a step's output (replayed from Redis); -f follows it live until it ends")
+    .argument('<id>', 'step id')
+    .option('-f, --follow', 'follow live until the step finishes; exit with its exit code')
+    .option('--since <seq>', 'start after this event seq', '0')
+    .option('--json', 'print events as JSON lines')
+    .action((id: string, options: { follow?: boolean; since: string; json?: boolean }) =>
+      withContext(async (ctx) => {
+        const afterSeq = Number.parseInt(options.since, 10) || 0;
+        if (options.follow) return (await printEvents(ctx.subscriber.follow(id, { afterSeq }), options)) ?? 1;
+        const events = await readEvents({ redis: ctx.redis, stepId: id, afterSeq });
+        if (events.length === 0) {
+          const row = await ctx.db.steps.get(id);
+          if (!row) throw new Error(`no step with id ${id}`);
+          process.stdout.write(row.output); // events expired: fall back to the stored output
+          return 0;
+        }
+        await printEvents(iterate(events), options);
+        return 0;
+      }),
+    );
+}
+
+async function* iterate<T>(items: T[]): AsyncIterable<T> {
+  yield* items;
+}

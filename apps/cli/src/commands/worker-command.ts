@@ -1,0 +1,11 @@
+import { runWorkerProcess } from '@sandfleet/worker';
+import { Command } from 'commander';
+
+/** `sandfleet worker`: run a worker in the foreground until SIGTERM/SIGINT (then it drains). */
+export function workerCommand(): Command {
+  return new Command('worker')
+    .description(
+      'run a worker: pull steps from the queue and run them in containers (configured by SANDFLEET_* variables)',
+    )
+    .action(() => runWorkerProcess(process.env));
+}

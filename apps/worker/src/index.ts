@@ -1,0 +1,2 @@
+export * from './run-worker-process.js';
+export * from './start-worker.js';

@@ -1,0 +1,98 @@
+import type { WorkerConfig } from '@sandfleet/config';
+import { createDatabase } from '@sandfleet/db';
+import { ImageAllowlist, SecretResolver, WorkerService } from '@sandfleet/engine';
+import type { Logger } from '@sandfleet/logging';
+import { createRedisConnection, WorkerRegistry } from '@sandfleet/queue';
+import { createDockerSandbox } from '@sandfleet/sandbox';
+import { CancelBus, StepEventPublisher } from '@sandfleet/stream';
+
+export interface RunningWorker {
+  service: WorkerService;
+  /** Drains running steps and closes every connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Builds a worker from its config and starts it: wiring only, the logic lives in packages. */
+export async function startWorker(
+  config: WorkerConfig,
+  secrets: Readonly<Record<string, string>>,
+  logger: Logger,
+): Promise<RunningWorker> {
+  const db = createDatabase({
+    connectionString: config.databaseUrl,
+    schema: config.databaseSchema,
+    maxConnections: config.workerConcurrency * 2 + 2,
+    onError: (err) => logger.warn({ err }, 'database connection error'),
+  });
+  const redis = createRedisConnection({
+    url: config.redisUrl,
+    role: 'worker',
+    name: `sandfleet-events-${config.workerId}`,
+  });
+  const cancelBus = new CancelBus({
+    redis,
+    onError: (err, stepId) => logger.error({ err, stepId }, 'cancel handler failed'),
+  });
+  const sandbox = createDockerSandbox({
+    socketPath: config.dockerSocket,
+    dockerCallConcurrency: config.dockerConcurrency,
+  });
+  const service = new WorkerService({
+    workerId: config.workerId,
+    logger,
+    redisUrl: config.redisUrl,
+    queue: { prefix: config.queuePrefix, name: config.queueName },
+    concurrency: config.workerConcurrency,
+    steps: db.steps,
+    sandbox,
+    openPublisher: (options) => StepEventPublisher.open({ redis, ...options }),
+    images: new ImageAllowlist(config.imageAllowlist),
+    secrets: new SecretResolver({ values: secrets, directory: config.secretsDir }),
+    registry: new WorkerRegistry({
+      redis,
+      workerId: config.workerId,
+      concurrency: config.workerConcurrency,
+      heartbeatMs: config.heartbeatMs,
+    }),
+    cancelBus,
+    defaultImage: config.defaultImage,
+    limits: {
+      defaults: {
+        timeoutMs: config.defaultTimeoutMs,
+        memoryMb: config.defaultMemoryMb,
+        cpus: config.defaultCpus,
+        pids: config.defaultPids,
+        outputBytes: config.defaultOutputBytes,
+      },
+      maxima: {
+        timeoutMs: config.maxTimeoutMs,
+        memoryMb: config.maxMemoryMb,
+        cpus: config.maxCpus,
+        pids: config.maxPids,
+        outputBytes: config.maxOutputBytes,
+      },
+    },
+    stopGraceMs: config.stopGraceMs,
+    drainGraceMs: config.drainGraceMs,
+    reaperIntervalMs: config.reaperIntervalMs,
+    lockDurationMs: config.lockDurationMs,
+    stalledIntervalMs: config.stalledIntervalMs,
+  });
+  await db.ping();
+  await sandbox.ping();
+  await service.start();
+  let closed: Promise<void> | undefined;
+  return {
+    service,
+    close: () => {
+      closed ??= (async () => {
+        await service.close();
+        await cancelBus.close();
+        await sandbox.close();
+        redis.disconnect();
+        await db.close();
+      })();
+      return closed;
+    },
+  };
+}

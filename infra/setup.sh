@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Provisions everything Sandfleet and its tests need on a Debian bookworm machine, as root:
+# Node 22, pnpm, dependencies and build, the Docker engine, Redis, PostgreSQL (role + database +
+# migrations) and the local images. Idempotent: each step checks first and skips what is in place,
+# so a second run is fast and changes nothing.
+#
+#   bash infra/setup.sh              everything
+#   SANDFLEET_SKIP_IMAGES=1 ...      all but the images
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+export PATH="/usr/local/bin:$PATH"
+export DEBIAN_FRONTEND=noninteractive
+NODE_MAJOR=22
+PNPM_VERSION=$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' package.json)
+DB_NAME=${SANDFLEET_DB_NAME:-sandfleet}
+DB_USER=${SANDFLEET_DB_USER:-sandfleet}
+DB_PASSWORD=${SANDFLEET_DB_PASSWORD:-sandfleet}
+
+step() { printf '\n[setup] %s\n' "$*"; }
+ok() { printf '[setup]   ok: %s\n' "$*"; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "run as root (sudo bash infra/setup.sh): it installs packages and starts services"
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $apt_updated = 0 ]; then apt-get update -q >/dev/null; apt_updated=1; fi
+  echo "[setup]   apt-get install ${missing[*]}"
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local seconds=$1 what=$2; shift 2
+  for _ in $(seq 1 "$((seconds * 4))"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; done
+  die "$what did not come up within ${seconds}s"
+}
+
+step "Debian packages"
+apt_install ca-certificates git curl procps iproute2 debootstrap busybox-static docker.io \
+  postgresql postgresql-client redis-server redis-tools
+ok "system packages present"
+
+step "Node.js $NODE_MAJOR"
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major)" != "$NODE_MAJOR" ]; then
+  command -v npm >/dev/null || apt_install nodejs npm
+  npm install -g --prefix /usr/local --no-fund --no-audit "node@$NODE_MAJOR" >/dev/null
+  hash -r
+  [ "$(node_major)" = "$NODE_MAJOR" ] || die "node $NODE_MAJOR did not install (node is $(node --version 2>&1))"
+fi
+ok "node $(node --version)"
+
+step "pnpm $PNPM_VERSION"
+if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+  npm install -g --prefix /usr/local --no-fund --no-audit "pnpm@$PNPM_VERSION" >/dev/null
+  hash -r
+fi
+ok "pnpm $(pnpm --version)"
+
+step "Docker engine"
+if ! docker info >/dev/null 2>&1; then
+  if [ -d /run/systemd/system ] && systemctl start docker 2>/dev/null; then :; else
+    nohup dockerd >/var/log/sandfleet-dockerd.log 2>&1 &
+  fi
+  wait_for 60 "the Docker engine (log: /var/log/sandfleet-dockerd.log)" docker info
+fi
+ok "docker engine $(docker version --format '{{.Server.Version}}')"
+
+step "Redis"
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  wait_for 20 "Redis" redis-cli -h 127.0.0.1 -p 6379 ping
+fi
+ok "redis $(redis-cli -h 127.0.0.1 info server | sed -n 's/^redis_version:\(.*\)\r$/\1/p')"
+
+step "PostgreSQL"
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
+  wait_for 30 "PostgreSQL" pg_isready -q -h 127.0.0.1 -p 5432
+fi
+as_postgres() { runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtAX "$@"; }
+if [ "$(as_postgres -c "select 1 from pg_roles where rolname = '$DB_USER'")" != 1 ]; then
+  as_postgres -c "create role \"$DB_USER\" login password '$DB_PASSWORD'"
+fi
+if [ "$(as_postgres -c "select 1 from pg_database where datname = '$DB_NAME'")" != 1 ]; then
+  as_postgres -c "create database \"$DB_NAME\" owner \"$DB_USER\""
+elif [ "$(as_postgres -c "select pg_get_userbyid(datdba) from pg_database where datname = '$DB_NAME'")" != "$DB_USER" ]; then
+  as_postgres -c "alter database \"$DB_NAME\" owner to \"$DB_USER\""
+fi
+# The owner needs the public schema too (PostgreSQL 15 no longer grants CREATE on it to everyone).
+as_postgres -d "$DB_NAME" -c "alter schema public owner to \"$DB_USER\""
+if ! PGPASSWORD=$DB_PASSWORD psql -h 127.0.0.1 -U "$DB_USER" -d "$DB_NAME" -qtAXc 'select 1' >/dev/null 2>&1; then
+  die "cannot log in to PostgreSQL as $DB_USER over TCP on 127.0.0.1 (check pg_hba.conf allows md5/scram for 127.0.0.1)"
+fi
+ok "database $DB_NAME owned by $DB_USER"
+
+step "dependencies and build"
+pnpm install --frozen-lockfile --prefer-offline --reporter=silent
+pnpm build --output-logs=errors-only
+ok "workspace built"
+
+step "migrations"
+node apps/cli/dist/main.js migrate
+ok "schema at latest"
+
+if [ "${SANDFLEET_SKIP_IMAGES:-0}" != 1 ]; then
+  step "local images"
+  bash infra/images/build-images.sh
+fi
+
+printf '\n[setup] done in %ss (%s)\n' "$SECONDS" "$root"

@@ -1,0 +1,34 @@
+import { isImageAllowed } from '@sandfleet/config';
+import { EngineError } from './errors.js';
+
+/** Adds `:latest` to an image reference without a tag or digest, as Docker does. */
+export function normalizeImage(image: string): string {
+  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
+  return lastSegment.includes(':') || image.includes('@') ? image : `${image}:latest`;
+}
+
+/**
+ * Which images steps may name. Patterns are image references where `*` matches anything
+ * (`sandfleet/step:*`); a reference without a tag means `:latest`.
+ */
+export class ImageAllowlist {
+  readonly patterns: readonly string[];
+
+  constructor(patterns: readonly string[]) {
+    this.patterns = patterns;
+  }
+
+  isAllowed(image: string): boolean {
+    return isImageAllowed(image, this.patterns) || isImageAllowed(normalizeImage(image), this.patterns);
+  }
+
+  /** @throws EngineError `IMAGE_NOT_ALLOWED`, final, before any container exists. */
+  assertAllowed(image: string, stepId: string): void {
+    if (this.isAllowed(image)) return;
+    throw new EngineError(
+      'IMAGE_NOT_ALLOWED',
+      `image ${image} is not in this worker's allowlist (${this.patterns.join(', ')}); set SANDFLEET_IMAGE_ALLOWLIST to allow it`,
+      { context: { stepId } },
+    );
+  }
+}

@@ -1,0 +1,59 @@
+import type { Logger } from '@sandfleet/logging';
+import type { WorkerRegistry } from '@sandfleet/queue';
+import type { Sandbox } from '@sandfleet/sandbox';
+
+export interface OrphanReaperDeps {
+  sandbox: Sandbox;
+  registry: Pick<WorkerRegistry, 'isAlive'>;
+  workerId: string;
+  logger: Logger;
+  intervalMs: number;
+}
+
+/**
+ * Removes step containers whose worker is gone (its heartbeat expired): at start and then
+ * periodically. A crashed worker's steps are retried elsewhere by the queue; this cleans up after it.
+ */
+export class OrphanReaper {
+  readonly #deps: OrphanReaperDeps;
+  #timer?: NodeJS.Timeout;
+  #running?: Promise<string[]>;
+
+  constructor(deps: OrphanReaperDeps) {
+    this.#deps = deps;
+  }
+
+  async start(): Promise<void> {
+    await this.reap();
+    this.#timer = setInterval(() => void this.reap(), this.#deps.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** One sweep; concurrent calls share the sweep in progress. */
+  reap(): Promise<string[]> {
+    this.#running ??= this.#sweep().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  async #sweep(): Promise<string[]> {
+    const { sandbox, registry, workerId, logger } = this.#deps;
+    try {
+      const removed = await sandbox.reapOrphans({
+        selfWorkerId: workerId,
+        isWorkerAlive: (id) => registry.isAlive(id),
+      });
+      if (removed.length > 0) logger.info({ removed }, 'orphan containers removed');
+      return removed;
+    } catch (error) {
+      logger.warn({ err: error }, 'orphan sweep failed');
+      return [];
+    }
+  }
+}

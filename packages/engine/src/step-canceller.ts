@@ -1,0 +1,60 @@
+import { isTerminalStatus, type StepStatus } from '@sandfleet/contracts';
+import type { StepRepository } from '@sandfleet/db';
+import type { StepQueue } from '@sandfleet/queue';
+import type { CancelBus } from '@sandfleet/stream';
+import { EngineError } from './errors.js';
+import type { OpenPublisher } from './step-runner.js';
+
+export interface StepCancellerDeps {
+  steps: StepRepository;
+  queue: Pick<StepQueue, 'removeQueued'>;
+  cancelBus: Pick<CancelBus, 'publish'>;
+  openPublisher: OpenPublisher;
+}
+
+export interface CancelResult {
+  stepId: string;
+  /** The status after the request: `cancelled` when it took effect at once. */
+  status: StepStatus;
+  /** False when the step had already ended. */
+  accepted: boolean;
+}
+
+/**
+ * Cancels a step from any process. A step still in the queue is taken out and ends `cancelled`
+ * here; a running one is stopped by its worker, which the cancel flag and a pub/sub nudge reach.
+ */
+export class StepCanceller {
+  readonly #deps: StepCancellerDeps;
+
+  constructor(deps: StepCancellerDeps) {
+    this.#deps = deps;
+  }
+
+  /** @throws EngineError `STEP_NOT_FOUND` for an unknown id. */
+  async cancel(stepId: string): Promise<CancelResult> {
+    const row = await this.#deps.steps.requestCancel(stepId);
+    if (!row) throw new EngineError('STEP_NOT_FOUND', `no step with id ${stepId}`, { context: { stepId } });
+    if (isTerminalStatus(row.status)) return { stepId, status: row.status, accepted: false };
+    if (await this.#deps.queue.removeQueued(stepId)) {
+      const finished = await this.#deps.steps.markFinished({
+        id: stepId,
+        status: 'cancelled',
+        exitCode: null,
+      });
+      if (finished) {
+        const publisher = await this.#deps.openPublisher({ stepId, secrets: [], outputLimitBytes: 1024 });
+        await publisher.finished({
+          status: 'cancelled',
+          exitCode: null,
+          durationMs: finished.durationMs ?? undefined,
+        });
+        await publisher.close();
+      }
+      return { stepId, status: 'cancelled', accepted: true };
+    }
+    // Running, or about to be picked up: the worker checks the flag before it starts the container.
+    await this.#deps.cancelBus.publish(stepId);
+    return { stepId, status: row.status, accepted: true };
+  }
+}

@@ -1,0 +1,90 @@
+import type { Logger } from '@sandfleet/logging';
+import { type QueueLocation, StepWorker, type WorkerRegistry } from '@sandfleet/queue';
+import type { CancelBus } from '@sandfleet/stream';
+import { OrphanReaper } from './orphan-reaper.js';
+import { RunningSteps } from './running-steps.js';
+import { StepRunner, type StepRunnerDeps } from './step-runner.js';
+
+export interface WorkerServiceOptions extends Omit<StepRunnerDeps, 'running' | 'logger'> {
+  logger: Logger;
+  redisUrl: string;
+  queue?: QueueLocation;
+  concurrency: number;
+  registry: WorkerRegistry;
+  cancelBus: Pick<CancelBus, 'subscribe'>;
+  /** On shutdown running steps get this long to finish before they are stopped and handed back, ms. */
+  drainGraceMs: number;
+  reaperIntervalMs: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+/**
+ * A whole worker: heartbeat, orphan reaper, cancel listener and the BullMQ worker running steps.
+ * `close()` drains: no new jobs, running steps get `drainGraceMs`, then are stopped and handed back.
+ */
+export class WorkerService {
+  readonly running = new RunningSteps();
+  readonly #options: WorkerServiceOptions;
+  readonly #worker: StepWorker;
+  readonly #reaper: OrphanReaper;
+  #closed?: Promise<void>;
+
+  constructor(options: WorkerServiceOptions) {
+    this.#options = options;
+    const logger = options.logger;
+    const runner = new StepRunner({ ...options, running: this.running, logger });
+    this.#worker = new StepWorker({
+      ...options.queue,
+      redisUrl: options.redisUrl,
+      workerId: options.workerId,
+      concurrency: options.concurrency,
+      lockDurationMs: options.lockDurationMs,
+      stalledIntervalMs: options.stalledIntervalMs,
+      handler: (delivery) => runner.handle(delivery),
+      onError: (error) => logger.error({ err: error }, 'queue worker error'),
+    });
+    this.#reaper = new OrphanReaper({
+      sandbox: options.sandbox,
+      registry: options.registry,
+      workerId: options.workerId,
+      logger,
+      intervalMs: options.reaperIntervalMs,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { registry, cancelBus, logger, workerId, concurrency } = this.#options;
+    await registry.start();
+    await this.#reaper.start();
+    await cancelBus.subscribe((stepId) => {
+      if (this.running.stop(stepId, 'cancel')) logger.info({ stepId }, 'cancel requested; stopping step');
+    });
+    await this.#worker.start();
+    logger.info({ workerId, concurrency }, 'worker started');
+  }
+
+  /** Drains and stops. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= this.#drain();
+    return this.#closed;
+  }
+
+  async #drain(): Promise<void> {
+    const { logger, drainGraceMs, registry } = this.#options;
+    logger.info({ running: this.running.size, drainGraceMs }, 'worker draining');
+    const grace = setTimeout(() => {
+      const stopped = this.running.stopAll('shutdown');
+      if (stopped > 0)
+        logger.warn({ stopped }, 'drain grace over; stopping running steps and handing them back');
+    }, drainGraceMs);
+    try {
+      await this.#worker.close();
+    } finally {
+      clearTimeout(grace);
+    }
+    await this.#reaper.stop();
+    await registry.stop();
+    logger.info('worker stopped');
+  }
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { JOB_NAME, parseOrThrow, StepSpec, type StepStatus } from '@sandfleet/contracts';
+import { type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QueueError } from './errors.js';
+import { type QueueLocation, resolveQueueLocation } from './queue-names.js';
+import { createRedisConnection } from './redis-connection.js';
+
+/** The part of the step store the producer needs (structurally matches `@sandfleet/db`'s StepRepository). */
+export interface StepStoreForEnqueue {
+  insertQueued(step: { id: string; spec: StepSpec }): Promise<{ inserted: boolean }>;
+  get(id: string): Promise<{ status: StepStatus } | undefined>;
+}
+
+export interface StepQueueOptions extends QueueLocation {
+  redisUrl: string;
+  /** Records the `queued` row; leave out to enqueue like a plain BullMQ producer would. */
+  store?: StepStoreForEnqueue;
+}
+
+export interface EnqueueResult {
+  id: string;
+  /** False when a step with this id already existed (enqueue is idempotent by id). */
+  created: boolean;
+}
+
+export type StepJobState =
+  | 'waiting'
+  | 'delayed'
+  | 'prioritized'
+  | 'active'
+  | 'completed'
+  | 'failed'
+  | 'unknown';
+
+/** Finished jobs are kept this long for Bull Board, then trimmed. */
+const KEEP_COMPLETED = { age: 24 * 3600, count: 10_000 };
+const KEEP_FAILED = { age: 7 * 24 * 3600, count: 50_000 };
+
+/**
+ * Producer side of the `steps` queue: validates a StepSpec, records the `queued` row and adds the
+ * job (job id = step id), so the same id twice is one step.
+ */
+export class StepQueue {
+  readonly queue: Queue;
+  readonly #redis: Redis;
+  readonly #store: StepStoreForEnqueue | undefined;
+  #closed?: Promise<void>;
+
+  constructor(options: StepQueueOptions) {
+    const { prefix, name } = resolveQueueLocation(options);
+    this.#redis = createRedisConnection({
+      url: options.redisUrl,
+      role: 'producer',
+      name: 'sandfleet-producer',
+    });
+    this.queue = new Queue(name, { connection: this.#redis, prefix });
+    this.#store = options.store;
+  }
+
+  /**
+   * Validates `input` as StepSpec v1 and enqueues it.
+   * @throws ValidationError (code `VALIDATION_FAILED`) naming every bad field; nothing is written then.
+   */
+  async enqueue(input: unknown): Promise<EnqueueResult> {
+    const parsed = parseOrThrow(StepSpec, input, 'step spec');
+    const spec: StepSpec = { ...parsed, id: parsed.id ?? randomUUID() };
+    const id = spec.id as string;
+    let created = true;
+    if (this.#store) {
+      const { inserted } = await this.#store.insertQueued({ id, spec });
+      if (!inserted) {
+        created = false;
+        // The row may exist from an enqueue whose job add failed; add the job only while still queued.
+        const row = await this.#store.get(id);
+        if (row?.status !== 'queued') return { id, created };
+      }
+    }
+    try {
+      const existing = await this.queue.getJob(id);
+      if (existing) return { id, created: false };
+      await this.queue.add(JOB_NAME, spec, jobOptions(spec));
+    } catch (error) {
+      throw new QueueError('ENQUEUE_FAILED', `could not add step ${id} to the queue`, {
+        cause: error,
+        retryable: true,
+        context: { stepId: id },
+      });
+    }
+    return { id, created };
+  }
+
+  /** Removes a step that has not started yet; false when it is running, finished or unknown. */
+  async removeQueued(stepId: string): Promise<boolean> {
+    const job = await this.queue.getJob(stepId);
+    if (!job) return false;
+    const state = await job.getState();
+    if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false;
+    try {
+      await job.remove();
+      return true;
+    } catch {
+      return false; // a worker took it between the state check and the removal
+    }
+  }
+
+  async jobState(stepId: string): Promise<StepJobState> {
+    const job = await this.queue.getJob(stepId);
+    if (!job) return 'unknown';
+    const state = await job.getState();
+    return (
+      (['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed'] as const).find(
+        (s) => s === state,
+      ) ?? 'unknown'
+    );
+  }
+
+  /** Job counts by state, for metrics and `sandfleet doctor`. */
+  async counts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed');
+  }
+
+  async ping(): Promise<void> {
+    await this.#redis.ping();
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.queue.close();
+      this.#redis.disconnect();
+    })();
+    return this.#closed;
+  }
+}
+
+function jobOptions(spec: StepSpec): JobsOptions {
+  return {
+    jobId: spec.id,
+    priority: spec.priority,
+    delay: spec.delayMs,
+    attempts: spec.attempts,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: KEEP_COMPLETED,
+    removeOnFail: KEEP_FAILED,
+  };
+}

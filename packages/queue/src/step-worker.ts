@@ -1,0 +1,111 @@
+import { JOB_NAME, SandfleetError, type StepJobResult } from '@sandfleet/contracts';
+import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { HandBackError } from './errors.js';
+import { type QueueLocation, resolveQueueLocation } from './queue-names.js';
+import { createRedisConnection } from './redis-connection.js';
+
+/** What a step handler gets for one delivery of a step job. */
+export interface StepDelivery {
+  /** The job id, which is the step id. */
+  stepId: string;
+  /** Raw job data; the handler validates it. */
+  data: unknown;
+  /** BullMQ's attempt number of this delivery, from 1 (stalls do not count here; the row does). */
+  attempt: number;
+  /** Attempts the job was added with. */
+  maxAttempts: number;
+  /** Appends a line to the job's log (shown in Bull Board). */
+  log(line: string): Promise<void>;
+}
+
+export type StepHandler = (delivery: StepDelivery) => Promise<StepJobResult>;
+
+export interface StepWorkerOptions extends QueueLocation {
+  redisUrl: string;
+  workerId: string;
+  concurrency: number;
+  handler: StepHandler;
+  /** A dead worker's job is taken back after about this long. @defaultValue 30000 */
+  lockDurationMs?: number;
+  /** How often stalled jobs are looked for. @defaultValue 15000 */
+  stalledIntervalMs?: number;
+  onError?(error: Error): void;
+}
+
+/**
+ * The BullMQ side of a worker: pulls `step` jobs and translates handler outcomes into BullMQ terms.
+ * A non-retryable `SandfleetError` fails the job for good; a retryable one is retried with backoff;
+ * a {@link HandBackError} puts the job back in the queue without spending an attempt.
+ */
+export class StepWorker {
+  readonly #worker: Worker;
+  readonly #redis: Redis;
+  #closed?: Promise<void>;
+
+  constructor(options: StepWorkerOptions) {
+    const { prefix, name } = resolveQueueLocation(options);
+    this.#redis = createRedisConnection({
+      url: options.redisUrl,
+      role: 'worker',
+      name: `sandfleet-worker-${options.workerId}`,
+    });
+    this.#worker = new Worker(name, (job, token) => this.#process(options.handler, job, token), {
+      connection: this.#redis,
+      prefix,
+      name: options.workerId,
+      concurrency: options.concurrency,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: options.stalledIntervalMs ?? 15_000,
+      maxStalledCount: 2,
+      autorun: false,
+    });
+    if (options.onError) this.#worker.on('error', options.onError);
+  }
+
+  /** Starts pulling jobs; resolves once the worker is connected. */
+  async start(): Promise<void> {
+    void this.#worker.run().catch((error: Error) => this.#worker.emit('error', error));
+    await this.#worker.waitUntilReady();
+  }
+
+  /** Stops taking new jobs; running handlers keep going. */
+  async pause(): Promise<void> {
+    await this.#worker.pause(true);
+  }
+
+  /** Waits for running handlers, then disconnects. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.#worker.close();
+      this.#redis.disconnect();
+    })();
+    return this.#closed;
+  }
+
+  async #process(handler: StepHandler, job: Job, token: string | undefined): Promise<StepJobResult> {
+    if (job.name !== JOB_NAME)
+      throw new UnrecoverableError(`unexpected job name ${job.name}; expected ${JOB_NAME}`);
+    const delivery: StepDelivery = {
+      stepId: job.id as string,
+      data: job.data,
+      attempt: job.attemptsMade + 1,
+      maxAttempts: job.opts.attempts ?? 1,
+      log: async (line) => {
+        await job.log(line);
+      },
+    };
+    try {
+      return await handler(delivery);
+    } catch (error) {
+      if (error instanceof HandBackError) {
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      if (error instanceof SandfleetError && !error.retryable) {
+        throw new UnrecoverableError(`${error.code}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { hostname } from 'node:os';
+import { WorkerHeartbeat, workerKey } from '@sandfleet/contracts';
+import type { Redis } from 'ioredis';
+
+export interface WorkerRegistryOptions {
+  redis: Redis;
+  workerId: string;
+  concurrency: number;
+  /** How often the heartbeat is renewed, ms. The key lives three times this long. */
+  heartbeatMs: number;
+}
+
+/**
+ * A worker's heartbeat in Redis (`sandfleet:workers:{id}` with a TTL), and the question every
+ * reaper asks: is the worker that owns this container still alive?
+ */
+export class WorkerRegistry {
+  readonly #options: WorkerRegistryOptions;
+  readonly #startedAt = new Date().toISOString();
+  #timer?: NodeJS.Timeout;
+
+  constructor(options: WorkerRegistryOptions) {
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    await this.beat();
+    this.#timer = setInterval(() => void this.beat().catch(() => {}), this.#options.heartbeatMs);
+    this.#timer.unref();
+  }
+
+  async beat(): Promise<void> {
+    const { redis, workerId, concurrency, heartbeatMs } = this.#options;
+    const value: WorkerHeartbeat = {
+      workerId,
+      hostname: hostname(),
+      pid: process.pid,
+      startedAt: this.#startedAt,
+      concurrency,
+    };
+    await redis.set(workerKey(workerId), JSON.stringify(value), 'PX', heartbeatMs * 3);
+  }
+
+  async isAlive(workerId: string): Promise<boolean> {
+    return (await this.#options.redis.exists(workerKey(workerId))) === 1;
+  }
+
+  /** Heartbeats of every live worker. */
+  async list(): Promise<WorkerHeartbeat[]> {
+    const keys: string[] = [];
+    for await (const batch of this.#options.redis.scanStream({ match: workerKey('*'), count: 1000 })) {
+      keys.push(...(batch as string[]));
+    }
+    if (keys.length === 0) return [];
+    const values = await this.#options.redis.mget(keys);
+    return values.flatMap((v) => {
+      const parsed = v ? WorkerHeartbeat.safeParse(JSON.parse(v)) : undefined;
+      return parsed?.success ? [parsed.data] : [];
+    });
+  }
+
+  /** Stops the heartbeat and removes the key, so reapers need not wait for it to expire. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#options.redis.del(workerKey(this.#options.workerId));
+  }
+}

@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestFleet } from './support/test-fleet.js';
+
+describe('fleet resilience', () => {
+  let fleet: TestFleet | undefined;
+
+  afterEach(async () => {
+    if (!fleet) return;
+    expect(await fleet.leftovers()).toEqual([]);
+    await fleet.close();
+    fleet = undefined;
+  });
+
+  it('runs 200 steps on two workers, each exactly once, every row terminal', async () => {
+    fleet = await TestFleet.create();
+    const a = await fleet.startWorker({ SANDFLEET_WORKER_CONCURRENCY: '4' });
+    const b = await fleet.startWorker({ SANDFLEET_WORKER_CONCURRENCY: '4' });
+    const ids = Array.from({ length: 200 }, () => fleet?.stepId() as string);
+    const agent = fleet.agentId();
+    await Promise.all(
+      ids.map((id, i) => fleet?.queue.enqueue({ id, agentId: agent, command: ['echo', `step ${i}`] })),
+    );
+    const rows = await Promise.all(ids.map((id) => fleet?.terminal(id, 240_000)));
+    for (const [i, row] of rows.entries()) {
+      expect(row).toMatchObject({ status: 'succeeded', attempts: 1, output: `step ${i}\n` });
+    }
+    for (const id of ids) {
+      const running = (await fleet.replay(id)).filter((e) => e.type === 'status' && e.status === 'running');
+      expect(running).toHaveLength(1);
+    }
+    const byWorker = new Set(rows.map((r) => r?.workerId));
+    expect(byWorker).toEqual(new Set([a.workerId, b.workerId]));
+  });
+
+  it('finishes a step on another worker after its worker is SIGKILLed, and reaps the orphan', async () => {
+    fleet = await TestFleet.create();
+    const doomed = fleet.spawnWorker();
+    const id = fleet.stepId();
+    await fleet.queue.enqueue({
+      id,
+      agentId: fleet.agentId(),
+      command: { script: 'echo begin; sleep 4; echo end' },
+    });
+    await fleet.until('the step to run on the doomed worker', async () => {
+      const row = await fleet?.db.steps.get(id);
+      return row?.status === 'running' && row.workerId === doomed.workerId;
+    });
+    const orphan = await fleet.until('its container', async () => {
+      const list = await fleet?.sandbox.listContainers({ workerId: doomed.workerId });
+      return list && list.length > 0 ? list : undefined;
+    });
+    doomed.process.kill('SIGKILL');
+    await doomed.exited;
+    const survivor = await fleet.startWorker();
+    const row = await fleet.terminal(id, 60_000);
+    expect(row).toMatchObject({ status: 'succeeded', attempts: 2, workerId: survivor.workerId });
+    expect(row.output).toContain('end\n');
+    await fleet.until('the orphan to be reaped', async () => {
+      const list = await fleet?.sandbox.listContainers({ workerId: doomed.workerId });
+      return list?.length === 0;
+    });
+    expect(orphan).toHaveLength(1);
+  });
+
+  it('hands running steps back on shutdown after the drain grace; another worker finishes them', async () => {
+    fleet = await TestFleet.create();
+    const leaving = await fleet.startWorker({ SANDFLEET_DRAIN_GRACE_MS: '300' });
+    const id = fleet.stepId();
+    await fleet.queue.enqueue({
+      id,
+      agentId: fleet.agentId(),
+      command: { script: 'echo begin; sleep 3; echo end' },
+    });
+    await fleet.until('the step to start', async () => (await fleet?.db.steps.get(id))?.status === 'running');
+    await leaving.close();
+    const handedBack = await fleet.db.steps.get(id);
+    expect(handedBack?.status).toBe('queued');
+    const staying = await fleet.startWorker();
+    const row = await fleet.terminal(id, 30_000);
+    expect(row).toMatchObject({ status: 'succeeded', attempts: 2, workerId: staying.workerId });
+  });
+
+  it('lets running steps finish when they end within the drain grace', async () => {
+    fleet = await TestFleet.create();
+    const worker = await fleet.startWorker({ SANDFLEET_DRAIN_GRACE_MS: '20000' });
+    const id = fleet.stepId();
+    await fleet.queue.enqueue({ id, agentId: fleet.agentId(), command: { script: 'sleep 1; echo done' } });
+    await fleet.until('the step to start', async () => (await fleet?.db.steps.get(id))?.status === 'running');
+    await worker.close();
+    expect(await fleet.db.steps.get(id)).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      output: 'done\n',
+    });
+  });
+});

@@ -1,0 +1,227 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { parseConfig, WorkerConfig } from '@sandfleet/config';
+import type { StepEvent } from '@sandfleet/contracts';
+import { createDatabase, type SandfleetDatabase, type StepRecord } from '@sandfleet/db';
+import { type CancelResult, StepCanceller } from '@sandfleet/engine';
+import { createLogger } from '@sandfleet/logging';
+import { createRedisConnection, StepQueue } from '@sandfleet/queue';
+import { createDockerSandbox, type Sandbox } from '@sandfleet/sandbox';
+import { CancelBus, EventSubscriber, readEvents, StepEventPublisher } from '@sandfleet/stream';
+import { type RunningWorker, startWorker } from '@sandfleet/worker';
+
+export const TEST_DATABASE_URL =
+  process.env.SANDFLEET_TEST_DATABASE_URL ?? 'postgres://sandfleet:sandfleet@127.0.0.1:5432/sandfleet';
+export const TEST_REDIS_URL = process.env.SANDFLEET_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const TEST_IMAGE = 'sandfleet/test-busybox:latest';
+
+const CLI_MAIN = fileURLToPath(new URL('../../apps/cli/dist/main.js', import.meta.url));
+
+/** A worker running as its own process (`sandfleet worker`), so a test can kill it. */
+export interface ChildWorker {
+  workerId: string;
+  process: ChildProcess;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+export const randomId = (prefix: string) => `${prefix}${randomBytes(5).toString('hex')}`;
+
+/** A worker started in this process, with its log lines kept for assertions. */
+export interface TestWorker extends RunningWorker {
+  workerId: string;
+  logs: string[];
+}
+
+/**
+ * An isolated Sandfleet: its own PostgreSQL schema, BullMQ prefix and worker ids, on the real
+ * PostgreSQL, Redis and Docker. `close()` stops everything, removes what it made, and fails when
+ * a container of its workers is left behind.
+ */
+export class TestFleet {
+  readonly id = randomId('f');
+  readonly schema = `t_${this.id}`;
+  readonly prefix = `sftest-${this.id}`;
+  readonly db: SandfleetDatabase;
+  readonly redis = createRedisConnection({ url: TEST_REDIS_URL, role: 'producer', name: 'sandfleet-test' });
+  readonly queue: StepQueue;
+  readonly subscriber: EventSubscriber;
+  readonly sandbox: Sandbox = createDockerSandbox({});
+  readonly workers: TestWorker[] = [];
+  readonly children: ChildWorker[] = [];
+  readonly cancelBus: CancelBus;
+  readonly canceller: StepCanceller;
+  #workerCount = 0;
+
+  private constructor() {
+    this.db = createDatabase({ connectionString: TEST_DATABASE_URL, schema: this.schema, maxConnections: 4 });
+    this.queue = new StepQueue({ redisUrl: TEST_REDIS_URL, prefix: this.prefix, store: this.db.steps });
+    this.subscriber = new EventSubscriber({ redis: this.redis });
+    this.cancelBus = new CancelBus({ redis: this.redis });
+    this.canceller = new StepCanceller({
+      steps: this.db.steps,
+      queue: this.queue,
+      cancelBus: this.cancelBus,
+      openPublisher: (options) => StepEventPublisher.open({ redis: this.redis, ...options }),
+    });
+  }
+
+  cancel(stepId: string): Promise<CancelResult> {
+    return this.canceller.cancel(stepId);
+  }
+
+  static async create(): Promise<TestFleet> {
+    const fleet = new TestFleet();
+    await fleet.db.migrate();
+    return fleet;
+  }
+
+  /** A step id of this fleet (its events keys are removed by `close()`). */
+  stepId(): string {
+    return randomId(`${this.id}-s`);
+  }
+
+  /** An agent id of this fleet (its home volume is removed by `close()`). */
+  agentId(): string {
+    return randomId(`${this.id}-a`).toLowerCase();
+  }
+
+  /** Environment of a worker of this fleet: fast heartbeats, short locks, the test image. */
+  workerEnv(overrides: Record<string, string> = {}): Record<string, string> {
+    this.#workerCount += 1;
+    return {
+      SANDFLEET_DATABASE_URL: TEST_DATABASE_URL,
+      SANDFLEET_DATABASE_SCHEMA: this.schema,
+      SANDFLEET_REDIS_URL: TEST_REDIS_URL,
+      SANDFLEET_QUEUE_PREFIX: this.prefix,
+      SANDFLEET_WORKER_ID: `${this.id}-w${this.#workerCount}`,
+      SANDFLEET_DEFAULT_IMAGE: TEST_IMAGE,
+      SANDFLEET_DEFAULT_MEMORY_MB: '64',
+      SANDFLEET_DEFAULT_TIMEOUT_MS: '60000',
+      SANDFLEET_STOP_GRACE_MS: '1000',
+      SANDFLEET_DRAIN_GRACE_MS: '5000',
+      SANDFLEET_HEARTBEAT_MS: '500',
+      SANDFLEET_REAPER_INTERVAL_MS: '1000',
+      SANDFLEET_LOCK_DURATION_MS: '3000',
+      SANDFLEET_STALLED_INTERVAL_MS: '1000',
+      SANDFLEET_LOG_LEVEL: 'info',
+      ...overrides,
+    };
+  }
+
+  /** Starts a worker in this process. */
+  async startWorker(
+    overrides: Record<string, string> = {},
+    secrets: Record<string, string> = {},
+  ): Promise<TestWorker> {
+    const config = parseConfig(WorkerConfig, this.workerEnv(overrides)) as WorkerConfig;
+    const logs: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        logs.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger({
+      name: 'worker',
+      level: 'info',
+      secrets: Object.values(secrets),
+      destination,
+    });
+    const running = await startWorker(config, secrets, logger);
+    const worker: TestWorker = { ...running, workerId: config.workerId, logs };
+    this.workers.push(worker);
+    return worker;
+  }
+
+  /** Starts `sandfleet worker` as a child process of the test; `close()` kills what is left. */
+  spawnWorker(overrides: Record<string, string> = {}): ChildWorker {
+    const env = this.workerEnv(overrides);
+    const child = spawn(process.execPath, [CLI_MAIN, 'worker'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const worker: ChildWorker = {
+      workerId: env.SANDFLEET_WORKER_ID as string,
+      process: child,
+      output,
+      exited,
+    };
+    this.children.push(worker);
+    return worker;
+  }
+
+  /** Every event of a step until `finished`: live, after a replay of what came before. */
+  async events(stepId: string, timeoutMs = 60_000): Promise<StepEvent[]> {
+    const events: StepEvent[] = [];
+    const signal = AbortSignal.timeout(timeoutMs);
+    for await (const event of this.subscriber.follow(stepId, { afterSeq: 0, signal })) events.push(event);
+    if (events.at(-1)?.type !== 'finished')
+      throw new Error(`step ${stepId} did not finish within ${timeoutMs} ms`);
+    return events;
+  }
+
+  replay(stepId: string): Promise<StepEvent[]> {
+    return readEvents({ redis: this.redis, stepId });
+  }
+
+  /** Waits until the step's row is in a terminal status (polling PostgreSQL), then returns it. */
+  async terminal(stepId: string, timeoutMs = 60_000): Promise<StepRecord> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const row = await this.db.steps.get(stepId);
+      if (row && ['succeeded', 'failed', 'timed_out', 'cancelled', 'error'].includes(row.status)) return row;
+      if (Date.now() > deadline)
+        throw new Error(`step ${stepId} is ${row?.status ?? 'missing'} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Waits for a condition, polling; fails after the timeout. */
+  async until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Containers of this fleet's workers still on the engine. */
+  async leftovers(): Promise<string[]> {
+    const all = await this.sandbox.listContainers();
+    return all.filter((c) => c.workerId?.startsWith(`${this.id}-`)).map((c) => c.id);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    for (const child of this.children) {
+      if (child.process.exitCode === null && child.process.signalCode === null) {
+        child.process.kill('SIGTERM');
+        await child.exited;
+      }
+    }
+    const left = await this.leftovers();
+    for (const worker of [...this.workers, ...this.children])
+      await this.sandbox.removeWorkerContainers(worker.workerId);
+    await this.subscriber.close();
+    await this.cancelBus.close();
+    await this.queue.queue.obliterate({ force: true });
+    for await (const keys of this.redis.scanStream({ match: `sandfleet:events:${this.id}-*`, count: 1000 })) {
+      if ((keys as string[]).length > 0) await this.redis.del(...(keys as string[]));
+    }
+    await this.queue.close();
+    await this.db.dropSchema();
+    await this.db.close();
+    await this.sandbox.close();
+    this.redis.disconnect();
+    if (left.length > 0) throw new Error(`containers left behind: ${left.join(', ')}`);
+  }
+}
