@@ -38,17 +38,19 @@ async function sandfleetRun(
 ): Promise<{ total: number; firstOutput: number }> {
   const id = fleet.stepId();
   let firstOutput = 0;
+  let total = 0;
   const t0 = performance.now();
+  // `finished` is published right after the outcome is recorded in PostgreSQL.
   const follow = (async () => {
     for await (const event of fleet.subscriber.follow(id, { signal: AbortSignal.timeout(30_000) })) {
       if (event.type === 'output' && !firstOutput) firstOutput = performance.now() - t0;
+      if (event.type === 'finished') total = performance.now() - t0;
     }
   })();
   await fleet.queue.enqueue({ id, agentId, command });
-  const row = await fleet.terminal(id);
-  const total = performance.now() - t0;
   await follow;
-  if (row.status !== 'succeeded') throw new Error(`bench step ${id} ended ${row.status}`);
+  const row = await fleet.db.steps.get(id);
+  if (row?.status !== 'succeeded') throw new Error(`bench step ${id} ended ${row?.status}`);
   return { total, firstOutput };
 }
 

@@ -7,8 +7,8 @@ import {
   TERMINAL_STATUSES,
   type TerminalStatus,
 } from '@sandfleet/contracts';
-import { type Kysely, sql } from 'kysely';
-import type { Database } from './database.js';
+import { type Kysely, sql, type UpdateObject } from 'kysely';
+import type { Database, StepRow } from './database.js';
 import { DbError, toDbError } from './errors.js';
 import { type JsonbText, toJsonb, toPgText } from './pg-value.js';
 import { decodeStepCursor, encodeStepCursor } from './step-cursor.js';
@@ -160,20 +160,14 @@ export class StepRepository {
       throw invalidArgument('attempt must be a positive integer', context);
     }
     return this.#run(context, async () => {
-      const row = await this.#db
-        .updateTable('steps')
-        .set({
-          status: 'running',
-          attempts:
-            attempt === undefined ? sql<number>`attempts + 1` : sql<number>`greatest(attempts, ${attempt})`,
-          worker_id: workerId,
-          started_at: sql<Date>`coalesce(started_at, now())`,
-          updated_at: sql<Date>`now()`,
-        })
-        .where('id', '=', id)
-        .where('status', 'not in', TERMINAL_STATUSES)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await this.#updateUnlessTerminal(id, {
+        status: 'running',
+        attempts:
+          attempt === undefined ? sql<number>`attempts + 1` : sql<number>`greatest(attempts, ${attempt})`,
+        worker_id: workerId,
+        started_at: sql<Date>`coalesce(started_at, now())`,
+        updated_at: sql<Date>`now()`,
+      });
       return row && toStepRecord(row);
     });
   }
@@ -196,29 +190,21 @@ export class StepRepository {
     const bytes = outputBytes ?? (output === undefined ? undefined : Buffer.byteLength(output, 'utf8'));
     const result = input.result === undefined ? undefined : toJsonb(input.result);
     return this.#run(context, async () => {
-      const row = await this.#db
-        .updateTable('steps')
-        .set({
-          status: input.status,
-          ...(input.exitCode === undefined ? {} : { exit_code: input.exitCode }),
-          ...(output === undefined ? {} : { output: toPgText(output) }),
-          ...(bytes === undefined ? {} : { output_bytes: bytes }),
-          ...(input.outputTruncated === undefined ? {} : { output_truncated: input.outputTruncated }),
-          ...(input.oomKilled === undefined ? {} : { oom_killed: input.oomKilled }),
-          ...(input.error === undefined
-            ? {}
-            : { error: input.error === null ? null : toPgText(input.error) }),
-          ...(input.errorCode === undefined ? {} : { error_code: input.errorCode }),
-          ...(result === undefined ? {} : { result }),
-          ...(input.imageId === undefined ? {} : { image_id: input.imageId }),
-          finished_at: sql<Date>`now()`,
-          duration_ms: DURATION_MS,
-          updated_at: sql<Date>`now()`,
-        })
-        .where('id', '=', id)
-        .where('status', 'not in', TERMINAL_STATUSES)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await this.#updateUnlessTerminal(id, {
+        status: input.status,
+        ...(input.exitCode === undefined ? {} : { exit_code: input.exitCode }),
+        ...(output === undefined ? {} : { output: toPgText(output) }),
+        ...(bytes === undefined ? {} : { output_bytes: bytes }),
+        ...(input.outputTruncated === undefined ? {} : { output_truncated: input.outputTruncated }),
+        ...(input.oomKilled === undefined ? {} : { oom_killed: input.oomKilled }),
+        ...(input.error === undefined ? {} : { error: input.error === null ? null : toPgText(input.error) }),
+        ...(input.errorCode === undefined ? {} : { error_code: input.errorCode }),
+        ...(result === undefined ? {} : { result }),
+        ...(input.imageId === undefined ? {} : { image_id: input.imageId }),
+        finished_at: sql<Date>`now()`,
+        duration_ms: DURATION_MS,
+        updated_at: sql<Date>`now()`,
+      });
       return row && toStepRecord(row);
     });
   }
@@ -301,16 +287,10 @@ export class StepRepository {
    */
   async requestCancel(id: string): Promise<StepRecord | undefined> {
     return this.#run({ stepId: id }, async () => {
-      const row = await this.#db
-        .updateTable('steps')
-        .set({
-          cancel_requested_at: sql<Date>`coalesce(cancel_requested_at, now())`,
-          updated_at: sql<Date>`now()`,
-        })
-        .where('id', '=', id)
-        .where('status', 'not in', TERMINAL_STATUSES)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await this.#updateUnlessTerminal(id, {
+        cancel_requested_at: sql<Date>`coalesce(cancel_requested_at, now())`,
+        updated_at: sql<Date>`now()`,
+      });
       if (row) return toStepRecord(row);
       const current = await this.#db.selectFrom('steps').selectAll().where('id', '=', id).executeTakeFirst();
       return current && toStepRecord(current);
@@ -381,6 +361,17 @@ export class StepRepository {
       for (const row of rows) counts[row.status] = Number(row.count);
       return counts;
     });
+  }
+
+  /** One conditional UPDATE: changes the row only while it is not terminal; returns it when changed. */
+  #updateUnlessTerminal(id: string, values: UpdateObject<Database, 'steps'>): Promise<StepRow | undefined> {
+    return this.#db
+      .updateTable('steps')
+      .set(values)
+      .where('id', '=', id)
+      .where('status', 'not in', TERMINAL_STATUSES)
+      .returningAll()
+      .executeTakeFirst();
   }
 
   async #run<T>(context: ErrorContext, work: () => Promise<T>): Promise<T> {
