@@ -49,7 +49,7 @@ export async function printEvents(
               : '';
           await write(
             process.stderr,
-            `[sandfleet] step ${event.status}${event.oomKilled ? ' (out of memory)' : ''}${detail}\n`,
+            `[sandfleet] step ${event.status.replace('_', ' ')}${event.oomKilled ? ' (out of memory)' : ''}${detail}\n`,
           );
         }
         return stepExitCode(event);
