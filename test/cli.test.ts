@@ -131,6 +131,17 @@ describe('sandfleet CLI', () => {
     expect(await fleet.db.steps.get(id)).toBeUndefined();
   });
 
+  it.each([
+    [['run', '--env', 'foo', '--', 'true'], '--env takes KEY=VALUE'],
+    [['run', '--timeout', '0', '--', 'true'], '--timeout'],
+    [['run'], 'nothing to run'],
+    [['no-such-command'], 'unknown command'],
+  ])('exits 2 on the usage error of %j', async (args, message) => {
+    const result = await sandfleet(...args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+
   it('exits 2 naming files.0.path when a file would escape the home', async () => {
     const id = fleet.stepId();
     const result = await sandfleet('run', '--id', id, '--file', '../x=/etc/hostname', '--', 'true');

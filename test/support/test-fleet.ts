@@ -54,6 +54,7 @@ export class TestFleet {
   readonly cancelBus: CancelBus;
   readonly canceller: StepCanceller;
   #workerCount = 0;
+  readonly #agents: string[] = [];
 
   private constructor() {
     this.db = createDatabase({ connectionString: TEST_DATABASE_URL, schema: this.schema, maxConnections: 4 });
@@ -85,7 +86,9 @@ export class TestFleet {
 
   /** An agent id of this fleet (its home volume is removed by `close()`). */
   agentId(): string {
-    return randomId(`${this.id}-a`).toLowerCase();
+    const id = randomId(`${this.id}-a`).toLowerCase();
+    this.#agents.push(id);
+    return id;
   }
 
   /** Environment of a worker of this fleet: fast heartbeats, short locks, the test image. */
@@ -218,6 +221,7 @@ export class TestFleet {
       if ((keys as string[]).length > 0) await this.redis.del(...(keys as string[]));
     }
     await this.queue.close();
+    for (const agentId of this.#agents) await this.sandbox.removeAgentHome(agentId);
     await this.db.dropSchema();
     await this.db.close();
     await this.sandbox.close();

@@ -44,7 +44,7 @@ export async function printEvents(
         if (event.status !== 'succeeded') {
           const detail = event.error
             ? `: ${event.error}`
-            : event.exitCode !== null
+            : event.status === 'failed' && event.exitCode !== null
               ? ` (exit code ${event.exitCode})`
               : '';
           await write(

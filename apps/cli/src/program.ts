@@ -8,7 +8,7 @@ import { workerCommand } from './commands/worker-command.js';
 
 /** The `sandfleet` command with every subcommand. */
 export function createProgram(): Command {
-  return new Command('sandfleet')
+  const program = new Command('sandfleet')
     .description('Run AI-agent steps in isolated containers at fleet scale')
     .showHelpAfterError()
     .addCommand(runCommand())
@@ -17,4 +17,7 @@ export function createProgram(): Command {
     .addCommand(cancelCommand())
     .addCommand(workerCommand())
     .addCommand(migrateCommand());
+  // Throw instead of exiting so main() can map usage errors to exit code 2.
+  for (const command of [program, ...program.commands]) command.exitOverride();
+  return program;
 }

@@ -1,4 +1,5 @@
 import { SandfleetError } from '@sandfleet/contracts';
+import { CommanderError } from 'commander';
 import { CliContext } from './cli-context.js';
 
 /**
@@ -24,6 +25,7 @@ function describe(error: unknown): string {
 }
 
 function isInputError(error: unknown): boolean {
+  if (error instanceof CommanderError) return true;
   return (
     error instanceof SandfleetError &&
     ['VALIDATION_FAILED', 'INVALID_CONFIG', 'INVALID_ARGUMENT'].includes(error.code)

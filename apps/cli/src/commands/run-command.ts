@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { StepSpecInput } from '@sandfleet/contracts';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { printEvents } from '../print-events.js';
 import { withContext } from '../with-context.js';
 import { collect, keyValues, positiveInt } from './option-parsers.js';
@@ -80,7 +80,7 @@ export function runCommand(): Command {
 
 function buildSpec(argv: string[], options: RunOptions, defaultAgent: string): StepSpecInput {
   if (options.script === undefined && argv.length === 0) {
-    throw new Error('nothing to run: give a command after -- or --script');
+    throw new InvalidArgumentError('nothing to run: give a command after -- or --script');
   }
   const input = options.inputFile !== undefined ? readFileSync(options.inputFile, 'utf8') : options.input;
   return {

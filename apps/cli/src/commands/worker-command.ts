@@ -1,4 +1,3 @@
-import { runWorkerProcess } from '@sandfleet/worker';
 import { Command } from 'commander';
 
 /** `sandfleet worker`: run a worker in the foreground until SIGTERM/SIGINT (then it drains). */
@@ -7,5 +6,9 @@ export function workerCommand(): Command {
     .description(
       'run a worker: pull steps from the queue and run them in containers (configured by SANDFLEET_* variables)',
     )
-    .action(() => runWorkerProcess(process.env));
+    .action(async () => {
+      // Loaded on demand: the worker's dependencies would slow every other command's start.
+      const { runWorkerProcess } = await import('@sandfleet/worker');
+      await runWorkerProcess(process.env);
+    });
 }
