@@ -230,6 +230,22 @@ describe('execution core', () => {
     expect(row.error).toContain('NOPE');
   });
 
+  it('retries a missing image as an infrastructure failure, then ends in error naming the image', async () => {
+    const id = fleet.stepId();
+    await fleet.queue.enqueue({
+      id,
+      agentId: fleet.agentId(),
+      command: ['true'],
+      image: 'sandfleet/test-busybox:absent',
+      attempts: 2,
+    });
+    const row = await fleet.terminal(id, 30_000);
+    expect(row).toMatchObject({ status: 'error', errorCode: 'IMAGE_NOT_FOUND', attempts: 2 });
+    expect(row.error).toContain('sandfleet/test-busybox:absent');
+    const statuses = (await fleet.replay(id)).filter((e) => e.type === 'status').map((e) => e.status);
+    expect(statuses).toEqual(['running', 'queued', 'running']);
+  });
+
   it('refuses an image outside the allowlist before any container', async () => {
     const id = fleet.stepId();
     await fleet.queue.enqueue({
