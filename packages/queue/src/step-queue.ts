@@ -61,11 +61,13 @@ export class StepQueue {
   /**
    * Validates `input` as StepSpec v1 and enqueues it.
    * @throws ValidationError (code `VALIDATION_FAILED`) naming every bad field; nothing is written then.
+   * @throws QueueError `QUEUE_UNAVAILABLE` (retryable) while Redis is unreachable; nothing is written then.
    */
   async enqueue(input: unknown): Promise<EnqueueResult> {
     const parsed = parseOrThrow(StepSpec, input, 'step spec');
     const spec: StepSpec = { ...parsed, id: parsed.id ?? randomUUID() };
     const id = spec.id as string;
+    await this.#connected(id);
     let created = true;
     if (this.#store) {
       const { inserted } = await this.#store.insertQueued({ id, spec });
@@ -90,8 +92,12 @@ export class StepQueue {
     return { id, created };
   }
 
-  /** Removes a step that has not started yet; false when it is running, finished or unknown. */
+  /**
+   * Removes a step that has not started yet; false when it is running, finished or unknown.
+   * @throws QueueError `QUEUE_UNAVAILABLE` (retryable) while Redis is unreachable.
+   */
   async removeQueued(stepId: string): Promise<boolean> {
+    await this.#connected(stepId);
     const job = await this.queue.getJob(stepId);
     if (!job) return false;
     const state = await job.getState();
@@ -105,6 +111,7 @@ export class StepQueue {
   }
 
   async jobState(stepId: string): Promise<StepJobState> {
+    await this.#connected(stepId);
     const job = await this.queue.getJob(stepId);
     if (!job) return 'unknown';
     const state = await job.getState();
@@ -117,11 +124,29 @@ export class StepQueue {
 
   /** Job counts by state, for metrics and `sandfleet doctor`. */
   async counts(): Promise<Record<string, number>> {
+    await this.#connected();
     return this.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed');
   }
 
   async ping(): Promise<void> {
     await this.#redis.ping();
+  }
+
+  /**
+   * Fails fast while Redis is unreachable. BullMQ waits for a first connection without a deadline,
+   * so without this a producer started while Redis was down would hang every call until it is up.
+   */
+  async #connected(stepId?: string): Promise<void> {
+    if (this.#redis.status === 'ready') return;
+    try {
+      await this.#redis.ping();
+    } catch (error) {
+      throw new QueueError('QUEUE_UNAVAILABLE', 'the steps queue is unreachable (Redis)', {
+        cause: error,
+        retryable: true,
+        context: stepId === undefined ? {} : { stepId },
+      });
+    }
   }
 
   close(): Promise<void> {

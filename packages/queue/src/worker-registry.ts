@@ -52,10 +52,11 @@ export class WorkerRegistry {
       keys.push(...(batch as string[]));
     }
     if (keys.length === 0) return [];
-    const values = await this.#options.redis.mget(keys);
-    return values.flatMap((v) => {
-      const parsed = v ? WorkerHeartbeat.safeParse(JSON.parse(v)) : undefined;
-      return parsed?.success ? [parsed.data] : [];
+    // SCAN may return a key more than once.
+    const values = await this.#options.redis.mget([...new Set(keys)]);
+    return values.flatMap((value) => {
+      const heartbeat = value === null ? undefined : parseHeartbeat(value);
+      return heartbeat ? [heartbeat] : [];
     });
   }
 
@@ -63,5 +64,15 @@ export class WorkerRegistry {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     await this.#options.redis.del(workerKey(this.#options.workerId));
+  }
+}
+
+/** A heartbeat value, or undefined for one that is not (a key another program wrote, or garbled). */
+function parseHeartbeat(value: string): WorkerHeartbeat | undefined {
+  try {
+    const parsed = WorkerHeartbeat.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }
