@@ -93,4 +93,23 @@ describe('fleet resilience', () => {
       output: 'done\n',
     });
   });
+
+  it('ends a step in error when its worker dies more often than the stall limit allows', async () => {
+    fleet = await TestFleet.create();
+    const doomed = fleet.spawnWorker();
+    const id = fleet.stepId();
+    await fleet.queue.enqueue({ id, agentId: fleet.agentId(), command: ['sleep', '30'] });
+    await fleet.until('the step to run on the doomed worker', async () => {
+      const row = await fleet?.db.steps.get(id);
+      return row?.status === 'running' && row.workerId === doomed.workerId;
+    });
+    doomed.process.kill('SIGKILL');
+    await doomed.exited;
+    await fleet.startWorker({ SANDFLEET_MAX_STALLED_COUNT: '0' });
+    const row = await fleet.terminal(id, 60_000);
+    expect(row).toMatchObject({ status: 'error', errorCode: 'JOB_FAILED', attempts: 1 });
+    expect(row.error).toContain('stalled');
+    expect((await fleet.replay(id)).at(-1)).toMatchObject({ type: 'finished', status: 'error' });
+    await fleet.until('the orphan to be reaped', async () => (await fleet?.leftovers())?.length === 0);
+  });
 });

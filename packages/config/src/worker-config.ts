@@ -67,6 +67,8 @@ export const workerVars = {
   SANDFLEET_LOCK_DURATION_MS: ms(100, 30_000),
   /** Interval of BullMQ's check for stalled jobs, ms. @defaultValue 15000 */
   SANDFLEET_STALLED_INTERVAL_MS: ms(100, 15_000),
+  /** Times a step's worker may die under it (BullMQ stall) before the step ends in error. @defaultValue 2 */
+  SANDFLEET_MAX_STALLED_COUNT: intVar(2, { min: 0, max: 100 }),
   /** Directory of files named after secrets, each holding the value; unset = no such source. */
   SANDFLEET_SECRETS_DIR: optionalVar(),
   /** Port of the worker's Prometheus `/metrics`; 0 turns it off. @defaultValue 0 */

@@ -62,4 +62,11 @@ describe('ImageAllowlist', () => {
       context: { stepId: 'step-2' },
     });
   });
+
+  it('treats a pattern without a tag as :latest, like an image without one', () => {
+    const allowlist = new ImageAllowlist(['busybox']);
+    expect(allowlist.isAllowed('busybox')).toBe(true);
+    expect(allowlist.isAllowed('busybox:latest')).toBe(true);
+    expect(allowlist.isAllowed('busybox:1.36')).toBe(false);
+  });
 });

@@ -14,12 +14,16 @@ export function normalizeImage(image: string): string {
 export class ImageAllowlist {
   readonly patterns: readonly string[];
 
+  readonly #normalized: readonly string[];
+
   constructor(patterns: readonly string[]) {
     this.patterns = patterns;
+    // `busybox` means `busybox:latest`, for patterns as for images; `sandfleet/step:*` stays as is.
+    this.#normalized = patterns.map((pattern) => (pattern.includes('*') ? pattern : normalizeImage(pattern)));
   }
 
   isAllowed(image: string): boolean {
-    return isImageAllowed(image, this.patterns) || isImageAllowed(normalizeImage(image), this.patterns);
+    return isImageAllowed(normalizeImage(image), this.#normalized);
   }
 
   /** @throws EngineError `IMAGE_NOT_ALLOWED`, final, before any container exists. */

@@ -51,4 +51,16 @@ describe('RunningSteps', () => {
     running.stopAll('shutdown');
     expect(signal.reason).toBe('cancel');
   });
+
+  it('keeps a newer registration when an older handler unregisters with its own signal', () => {
+    const running = new RunningSteps();
+    const first = running.register('step-a');
+    const second = running.register('step-a');
+    running.unregister('step-a', first);
+    expect(running.has('step-a')).toBe(true);
+    running.stop('step-a', 'cancel');
+    expect(second.aborted).toBe(true);
+    running.unregister('step-a', second);
+    expect(running.has('step-a')).toBe(false);
+  });
 });

@@ -10,7 +10,12 @@ export class RunningSteps {
     return controller.signal;
   }
 
-  unregister(stepId: string): void {
+  /**
+   * Forgets a step's controller; with `signal`, only when it is still the registered one (a
+   * redelivered step may have registered again while an earlier handler was ending).
+   */
+  unregister(stepId: string, signal?: AbortSignal): void {
+    if (signal && this.#controllers.get(stepId)?.signal !== signal) return;
     this.#controllers.delete(stepId);
   }
 

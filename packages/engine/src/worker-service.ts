@@ -17,6 +17,8 @@ export interface WorkerServiceOptions extends Omit<StepRunnerDeps, 'running' | '
   reaperIntervalMs: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Times a step's worker may die under it before the step ends in error. @defaultValue 2 */
+  maxStalledCount?: number;
 }
 
 /**
@@ -41,7 +43,9 @@ export class WorkerService {
       concurrency: options.concurrency,
       lockDurationMs: options.lockDurationMs,
       stalledIntervalMs: options.stalledIntervalMs,
+      maxStalledCount: options.maxStalledCount,
       handler: (delivery) => runner.handle(delivery),
+      onFailed: (stepId, reason) => this.#endFailedJob(stepId, reason),
       onError: (error) => logger.error({ err: error }, 'queue worker error'),
     });
     this.#reaper = new OrphanReaper({
@@ -68,6 +72,31 @@ export class WorkerService {
   close(): Promise<void> {
     this.#closed ??= this.#drain();
     return this.#closed;
+  }
+
+  /**
+   * A job BullMQ failed for good ends its step in error, unless the handler already recorded an
+   * outcome (then this is a no-op): a step whose workers kept dying is not left `running`.
+   */
+  async #endFailedJob(stepId: string, reason: string): Promise<void> {
+    const { steps, openPublisher, logger } = this.#options;
+    const row = await steps.markFinished({
+      id: stepId,
+      status: 'error',
+      exitCode: null,
+      error: reason,
+      errorCode: 'JOB_FAILED',
+    });
+    if (!row) return;
+    logger.error({ stepId, reason }, 'step job failed in the queue; step ended in error');
+    const publisher = await openPublisher({ stepId, secrets: [], outputLimitBytes: 1024 });
+    await publisher.finished({
+      status: 'error',
+      exitCode: null,
+      error: reason,
+      durationMs: row.durationMs ?? undefined,
+    });
+    await publisher.close();
   }
 
   async #drain(): Promise<void> {

@@ -30,7 +30,14 @@ export interface StepWorkerOptions extends QueueLocation {
   lockDurationMs?: number;
   /** How often stalled jobs are looked for. @defaultValue 15000 */
   stalledIntervalMs?: number;
+  /** Times a job may stall (its worker died) and run again before it fails for good. @defaultValue 2 */
+  maxStalledCount?: number;
   onError?(error: Error): void;
+  /**
+   * Called when a job failed for good in BullMQ — also when no handler ran, as when it stalled
+   * more than `maxStalledCount` times — so the step's record can be ended too.
+   */
+  onFailed?(stepId: string, reason: string): void | Promise<void>;
 }
 
 /**
@@ -57,10 +64,21 @@ export class StepWorker {
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs ?? 30_000,
       stalledInterval: options.stalledIntervalMs ?? 15_000,
-      maxStalledCount: 2,
+      maxStalledCount: options.maxStalledCount ?? 2,
       autorun: false,
     });
     if (options.onError) this.#worker.on('error', options.onError);
+    const { onFailed } = options;
+    if (onFailed) {
+      // 'failed' also fires for attempts that will be retried; only a job in the failed set is over.
+      this.#worker.on('failed', (job, error) => {
+        if (!job?.id) return;
+        void job
+          .isFailed()
+          .then((over) => (over ? onFailed(job.id as string, error.message) : undefined))
+          .catch((err: Error) => this.#worker.emit('error', err));
+      });
+    }
   }
 
   /** Starts pulling jobs; resolves once the worker is connected. */
