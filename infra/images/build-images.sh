@@ -4,6 +4,9 @@
 #   sandfleet/busybox:latest    busybox-static root file system, docker import
 #   sandfleet/step:latest       small default step image (non-root agent user, bash, coreutils)
 #   sandfleet/test-busybox:latest  tiny non-root image the tests run steps in
+#   sandfleet/agent-runtime:minimal  the agent image with the minimal toolbox (build-agent-runtime.sh)
+# The full agent image (sandfleet/agent-runtime:latest) takes many minutes and is not built here:
+#   bash infra/images/build-agent-runtime.sh full
 # Idempotent: an image that exists is kept unless SANDFLEET_REBUILD_IMAGES=1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,3 +63,4 @@ build_debian_base
 build_busybox_base
 build_dockerfile sandfleet/test-busybox:latest Dockerfile.test-busybox
 build_dockerfile sandfleet/step:latest Dockerfile.step
+bash "$here/build-agent-runtime.sh" minimal

@@ -5,16 +5,18 @@ import { type ErrorContext, SandfleetError } from '@sandfleet/contracts';
  *
  * - `INVALID_REQUEST` — the run request failed validation (bad path, id, limit); nothing was created.
  * - `IMAGE_NOT_FOUND` — the image is not present locally (Sandfleet never pulls).
+ * - `IMAGE_BUILD_FAILED` — `buildImage` failed: a step failed, or the context or Dockerfile is unusable.
  * - `DOCKER_UNAVAILABLE` — the container engine could not be reached.
  * - `NETWORK_SETUP_FAILED` — the agents network could not be found or created.
  * - `CONTAINER_CREATE_FAILED`, `INJECT_FAILED`, `CONTAINER_START_FAILED`, `CONTAINER_WAIT_FAILED` —
  *   the named lifecycle phase failed; the container (if any) has been removed.
- * - `ABORTED` — the run was cancelled or shut down before the container started.
+ * - `ABORTED` — the run was cancelled or shut down before the container started (or a build was aborted).
  * - `CLOSED` — the sandbox was closed; no new runs are accepted.
  */
 export type SandboxErrorCode =
   | 'INVALID_REQUEST'
   | 'IMAGE_NOT_FOUND'
+  | 'IMAGE_BUILD_FAILED'
   | 'DOCKER_UNAVAILABLE'
   | 'NETWORK_SETUP_FAILED'
   | 'CONTAINER_CREATE_FAILED'

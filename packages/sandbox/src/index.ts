@@ -9,6 +9,7 @@ export {
   DEFAULT_SOCKET_PATH,
   type DockerSandboxOptions,
 } from './docker/docker-sandbox-options.js';
+export { type BuildImageOptions, type BuildImageResult, buildImage } from './docker/image-builder.js';
 export { isSandboxError, SandboxError, type SandboxErrorCode, type SandboxErrorOptions } from './errors.js';
 export { assertValidRunRequest, runRequestIssues } from './run-request.js';
 export * from './sandbox.js';

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the agent-runtime image from docker/Dockerfile.agent-runtime (see docker/README.md):
+#
+#   bash infra/images/build-agent-runtime.sh minimal   sandfleet/agent-runtime:minimal (CI, tests; ~1 min)
+#   bash infra/images/build-agent-runtime.sh [full]    sandfleet/agent-runtime:latest  (every tool; ~10+ min)
+#
+# Idempotent: an existing image is kept unless SANDFLEET_REBUILD_IMAGES=1. Needs the base image
+# (infra/images/build-images.sh builds it). Other knobs, all optional:
+#   SANDFLEET_AGENT_BASE_IMAGE       base image (default sandfleet/debian:bookworm)
+#   SANDFLEET_UPSTREAM_DOWNLOADS=1   full: also delta, eza, dust from pinned upstream tarballs
+#   SANDFLEET_CA_CERTS_DIR           extra CA certificates to trust (default /usr/local/share/ca-certificates)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+context="$root/docker"
+toolbox=${1:-full}
+rebuild=${SANDFLEET_REBUILD_IMAGES:-0}
+base=${SANDFLEET_AGENT_BASE_IMAGE:-sandfleet/debian:bookworm}
+upstream=${SANDFLEET_UPSTREAM_DOWNLOADS:-0}
+ca_source=${SANDFLEET_CA_CERTS_DIR:-/usr/local/share/ca-certificates}
+
+log() { printf '[agent-runtime] %s\n' "$*"; }
+die() { printf '[agent-runtime] error: %s\n' "$*" >&2; exit 1; }
+
+case $toolbox in
+  full) tag=sandfleet/agent-runtime:latest ;;
+  minimal) tag=sandfleet/agent-runtime:minimal ;;
+  *) die "usage: $0 [minimal|full] (got '$toolbox')" ;;
+esac
+
+if [ "$rebuild" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
+  log "$tag present"
+  exit 0
+fi
+docker image inspect "$base" >/dev/null 2>&1 || die "base image $base missing: run infra/images/build-images.sh"
+
+# The build trusts exactly the host's extra CA certificates: HTTPS to the npm registry goes
+# through them here. The folder is gitignored; with no extra certificates it stays empty.
+mkdir -p "$context/ca-certificates"
+find "$context/ca-certificates" -maxdepth 1 -name '*.crt' -delete
+if [ -d "$ca_source" ]; then
+  find "$ca_source" -name '*.crt' -type f -exec cp -p -t "$context/ca-certificates/" {} +
+fi
+log "extra CA certificates: $(find "$context/ca-certificates" -name '*.crt' | wc -l)"
+
+log "building $tag (TOOLBOX=$toolbox, UPSTREAM_DOWNLOADS=$upstream, base $base)"
+started=$SECONDS
+DOCKER_BUILDKIT=0 docker build --force-rm \
+  --build-arg "BASE_IMAGE=$base" \
+  --build-arg "TOOLBOX=$toolbox" \
+  --build-arg "UPSTREAM_DOWNLOADS=$upstream" \
+  -t "$tag" -f "$context/Dockerfile.agent-runtime" "$context"
+size=$(docker image inspect -f '{{.Size}}' "$tag")
+log "$tag built in $((SECONDS - started))s, $((size / 1000000)) MB"
