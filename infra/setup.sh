@@ -42,7 +42,7 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
 
 step "Debian packages"
 apt_install ca-certificates git curl procps iproute2 debootstrap busybox-static docker.io \
-  postgresql postgresql-client redis-server redis-tools
+  postgresql postgresql-client redis-server redis-tools chromium
 ok "system packages present"
 
 step "Node.js $NODE_MAJOR"

@@ -2,14 +2,28 @@ import type { WorkerConfig } from '@sandfleet/config';
 import { createDatabase } from '@sandfleet/db';
 import { ImageAllowlist, SecretResolver, WorkerService } from '@sandfleet/engine';
 import type { Logger } from '@sandfleet/logging';
+import { SandfleetMetrics, serveMetrics } from '@sandfleet/metrics';
 import { createRedisConnection, WorkerRegistry } from '@sandfleet/queue';
 import { createDockerSandbox } from '@sandfleet/sandbox';
 import { CancelBus, StepEventPublisher } from '@sandfleet/stream';
 
 export interface RunningWorker {
   service: WorkerService;
+  /** The worker's metrics (served on `SANDFLEET_METRICS_PORT` when set). */
+  metrics: SandfleetMetrics;
+  /** `http://…/metrics` when the metrics endpoint is on. */
+  metricsUrl?: string;
   /** Drains running steps and closes every connection. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Options of {@link startWorker}. */
+export interface StartWorkerOptions {
+  /**
+   * Metrics to record into, e.g. one shared with the API in the same process (`sandfleet up`).
+   * @defaultValue a new `SandfleetMetrics` with process metrics
+   */
+  metrics?: SandfleetMetrics;
 }
 
 /** Builds a worker from its config and starts it: wiring only, the logic lives in packages. */
@@ -17,7 +31,9 @@ export async function startWorker(
   config: WorkerConfig,
   secrets: Readonly<Record<string, string>>,
   logger: Logger,
+  options: StartWorkerOptions = {},
 ): Promise<RunningWorker> {
+  const metrics = options.metrics ?? new SandfleetMetrics({ processMetrics: true });
   const db = createDatabase({
     connectionString: config.databaseUrl,
     schema: config.databaseSchema,
@@ -73,20 +89,34 @@ export async function startWorker(
       },
     },
     stopGraceMs: config.stopGraceMs,
+    metrics,
     drainGraceMs: config.drainGraceMs,
     reaperIntervalMs: config.reaperIntervalMs,
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
+    maxStalledCount: config.maxStalledCount,
   });
   await db.ping();
   await sandbox.ping();
-  await service.start();
+  // Bound before the worker takes jobs: a port in use fails start-up, not a running worker.
+  const server =
+    config.metricsPort > 0 ? await serveMetrics({ metrics, port: config.metricsPort }) : undefined;
+  try {
+    await service.start();
+  } catch (error) {
+    await server?.close();
+    throw error;
+  }
+  if (server) logger.info({ url: server.url }, 'metrics served');
   let closed: Promise<void> | undefined;
   return {
     service,
+    metrics,
+    metricsUrl: server?.url,
     close: () => {
       closed ??= (async () => {
         await service.close();
+        await server?.close();
         await cancelBus.close();
         await sandbox.close();
         redis.disconnect();

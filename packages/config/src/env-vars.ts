@@ -56,6 +56,18 @@ export function numberVar(defaultValue: Default<number>, range: RangeOptions) {
   });
 }
 
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
+/** A yes/no switch: `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`, any case). */
+export function boolVar(defaultValue: Default<boolean>) {
+  return variable(defaultValue, 'must be true or false', (text) => {
+    const word = text.toLowerCase();
+    if (TRUE_WORDS.includes(word)) return true;
+    return FALSE_WORDS.includes(word) ? false : undefined;
+  });
+}
+
 /** A string, checked against `pattern` when given. */
 export function stringVar(defaultValue: Default<string>, pattern?: RegExp, message?: string) {
   return variable(defaultValue, message ?? `must match ${pattern?.source}`, (text) =>

@@ -110,11 +110,48 @@ describe('CliConfig', () => {
 });
 
 describe('ApiConfig', () => {
-  it('listens on 0.0.0.0:8080 without a token by default', () => {
+  it('listens on 0.0.0.0:8080 without tokens, a 12 MiB body limit and 15 s heartbeats by default', () => {
     expect(parseConfig(ApiConfig, { SANDFLEET_API_PORT: '' })).toMatchObject({
       apiHost: '0.0.0.0',
       apiPort: 8080,
-      apiToken: undefined,
+      apiTokens: [],
+      apiAllowNoAuth: false,
+      apiBodyLimitBytes: 12 * 1024 * 1024,
+      apiHeartbeatMs: 15_000,
     });
+  });
+
+  it('takes comma-separated tokens and a yes/no switch', () => {
+    const config = parseConfig(ApiConfig, {
+      SANDFLEET_API_TOKENS: 'aaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb',
+      SANDFLEET_API_ALLOW_NO_AUTH: 'TRUE',
+      SANDFLEET_API_BODY_LIMIT_BYTES: '2048',
+      SANDFLEET_API_HEARTBEAT_MS: '250',
+    });
+    expect(config).toMatchObject({
+      apiTokens: ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb'],
+      apiAllowNoAuth: true,
+      apiBodyLimitBytes: 2048,
+      apiHeartbeatMs: 250,
+    });
+  });
+
+  it('rejects short tokens and a switch that is not true or false, without echoing the values', () => {
+    const error = (() => {
+      try {
+        parseConfig(ApiConfig, {
+          SANDFLEET_API_TOKENS: 'short-secret',
+          SANDFLEET_API_ALLOW_NO_AUTH: 'maybe',
+        });
+      } catch (caught) {
+        return caught as ConfigError;
+      }
+    })();
+    expect(error?.issues.map((issue) => issue.path)).toEqual([
+      'SANDFLEET_API_TOKENS',
+      'SANDFLEET_API_ALLOW_NO_AUTH',
+    ]);
+    expect(error?.message).toContain('SANDFLEET_API_ALLOW_NO_AUTH: must be true or false');
+    expect(error?.message).not.toContain('short-secret');
   });
 });

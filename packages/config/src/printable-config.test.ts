@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ApiConfig } from './api-config.js';
 import { CliConfig } from './cli-config.js';
 import { parseConfig } from './parse-config.js';
 import { printableConfig } from './printable-config.js';
@@ -22,5 +23,12 @@ describe('printableConfig', () => {
 
   it('leaves an unset token unset', () => {
     expect(printableConfig(parseConfig(CliConfig, {})).apiToken).toBeUndefined();
+  });
+
+  it('masks every API token and keeps an empty token list visible', () => {
+    const config = parseConfig(ApiConfig, { SANDFLEET_API_TOKENS: 'tok-0123456789abcdef' });
+    expect(printableConfig(config).apiTokens).toBe('***');
+    expect(JSON.stringify(printableConfig(config))).not.toContain('tok-0123456789abcdef');
+    expect(printableConfig(parseConfig(ApiConfig, {})).apiTokens).toEqual([]);
   });
 });

@@ -46,6 +46,7 @@ describe('WorkerConfig', () => {
       reaperIntervalMs: 15_000,
       lockDurationMs: 30_000,
       stalledIntervalMs: 15_000,
+      maxStalledCount: 2,
       metricsPort: 0,
     });
   });

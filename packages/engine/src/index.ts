@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './image-allowlist.js';
+export * from './job-log-output.js';
 export * from './orphan-reaper.js';
 export * from './running-steps.js';
 export * from './secret-resolver.js';

@@ -9,11 +9,13 @@ import {
 } from '@sandfleet/contracts';
 import type { StepRecord, StepRepository } from '@sandfleet/db';
 import { type Logger, withSecrets } from '@sandfleet/logging';
+import type { StepRunMetrics } from '@sandfleet/metrics';
 import { HandBackError, type StepDelivery } from '@sandfleet/queue';
-import type { Sandbox, SandboxRunResult } from '@sandfleet/sandbox';
+import { isSandboxError, type Sandbox, type SandboxRunResult } from '@sandfleet/sandbox';
 import type { StepEventPublisher } from '@sandfleet/stream';
 import { EngineError } from './errors.js';
 import type { ImageAllowlist } from './image-allowlist.js';
+import { logOutputToJob } from './job-log-output.js';
 import type { RunningSteps } from './running-steps.js';
 import type { SecretResolver } from './secret-resolver.js';
 import { type LimitPolicy, type ResolvedLimits, resolveLimits } from './step-limits.js';
@@ -38,6 +40,8 @@ export interface StepRunnerDeps {
   limits: LimitPolicy;
   /** SIGTERM → SIGKILL grace when a step is stopped, ms. */
   stopGraceMs: number;
+  /** Records queue wait, container phases, active containers, outcomes and output bytes. */
+  metrics?: StepRunMetrics;
 }
 
 /** Output logged with a step that did not succeed, for operators reading worker logs. */
@@ -92,6 +96,9 @@ export class StepRunner {
       const limits = resolveLimits(spec.limits, this.#deps.limits);
       const row = await this.#deps.steps.markRunning({ id: stepId, workerId: this.#deps.workerId });
       if (!row) return summary('skipped', null);
+      if (row.attempts === 1 && row.startedAt) {
+        this.#deps.metrics?.observeQueueWait((row.startedAt.getTime() - row.createdAt.getTime()) / 1000);
+      }
       publisher = await this.#deps.openPublisher({
         stepId,
         secrets: Object.values(secrets),
@@ -110,6 +117,7 @@ export class StepRunner {
         throw new HandBackError(stepId);
       }
       await this.#finish(stepId, { ...outcome, run }, publisher);
+      await this.#logOutput(delivery, publisher, log);
       const tail =
         outcome.status === 'succeeded' ? undefined : publisher.capturedOutput.slice(-OUTPUT_TAIL_CHARS);
       log.info(
@@ -120,6 +128,18 @@ export class StepRunner {
       return summary(outcome.status, outcome.exitCode);
     } catch (error) {
       if (error instanceof HandBackError) throw error;
+      // Stopped before its container started (the sandbox rejects with ABORTED): the same outcome
+      // as a stop while it ran, not an infrastructure error.
+      if (isSandboxError(error, 'ABORTED') && signal.aborted) {
+        if (signal.reason === 'shutdown') {
+          await this.#deps.steps.markQueued({ id: stepId, error: null });
+          await publisher?.status({ status: 'queued', message: 'handed back: worker shutting down' });
+          throw new HandBackError(stepId);
+        }
+        await this.#finish(stepId, { status: 'cancelled', exitCode: null }, publisher);
+        log.info({ status: 'cancelled' }, 'step cancelled before its container started');
+        return summary('cancelled', null);
+      }
       const failure = asSandfleetError(error, stepId);
       if (failure.retryable && delivery.attempt < delivery.maxAttempts) {
         log.warn({ err: failure, code: failure.code }, 'step attempt failed; will retry');
@@ -129,13 +149,14 @@ export class StepRunner {
       }
       log.error({ err: failure, code: failure.code }, 'step ended in error');
       await this.#finish(stepId, { status: 'error', exitCode: null, error: failure }, publisher);
+      if (publisher) await this.#logOutput(delivery, publisher, log);
       throw new SandfleetError(failure.code, failure.message, {
         cause: failure,
         retryable: false,
         context: { stepId },
       });
     } finally {
-      this.#deps.running.unregister(stepId);
+      this.#deps.running.unregister(stepId, signal);
       await publisher?.close();
       releaseSecrets();
     }
@@ -186,17 +207,19 @@ export class StepRunner {
     signal: AbortSignal,
   ): Promise<SandboxRunResult> {
     const stepId = spec.id as string;
+    const { metrics, workerId } = this.#deps;
     const input =
       spec.input === undefined
         ? undefined
         : typeof spec.input === 'string'
           ? spec.input
           : JSON.stringify(spec.input);
-    return this.#deps.sandbox.run(
+    metrics?.containerStarted(workerId);
+    const run = this.#deps.sandbox.run(
       {
         stepId,
         agentId: spec.agentId,
-        workerId: this.#deps.workerId,
+        workerId,
         attempt,
         image,
         argv: commandArgv(spec.command),
@@ -209,6 +232,26 @@ export class StepRunner {
       },
       { onOutput: (stream, chunk) => publisher.output(stream, chunk), signal },
     );
+    return run.then(
+      (result) => {
+        metrics?.containerStopped(workerId);
+        metrics?.observeContainerPhases(result.timings);
+        return result;
+      },
+      (error: unknown) => {
+        metrics?.containerStopped(workerId);
+        throw error;
+      },
+    );
+  }
+
+  /** Appends the end of the captured output to the job's log (Bull Board); never fails the step. */
+  async #logOutput(delivery: StepDelivery, publisher: StepEventPublisher, log: Logger): Promise<void> {
+    try {
+      await logOutputToJob(delivery, publisher.capturedOutput);
+    } catch (err) {
+      log.warn({ err }, 'could not append output to the job log');
+    }
   }
 
   /** Records the terminal state; only the call that makes the transition publishes `finished`. */
@@ -227,6 +270,8 @@ export class StepRunner {
       imageId: run?.imageId ?? null,
     });
     if (!row) return;
+    this.#deps.metrics?.stepFinished(finish.status, (row.durationMs ?? 0) / 1000);
+    this.#deps.metrics?.addOutputBytes(publisher?.outputBytes ?? 0);
     const events =
       publisher ?? (await this.#deps.openPublisher({ stepId, secrets: [], outputLimitBytes: 1024 }));
     await events.finished({

@@ -1,0 +1,49 @@
+import type { StepRepository } from '@sandfleet/db';
+import type { StepCanceller } from '@sandfleet/engine';
+import type { Logger } from '@sandfleet/logging';
+import type { SandfleetMetrics } from '@sandfleet/metrics';
+import type { StepQueue } from '@sandfleet/queue';
+import type { EventSubscriber } from '@sandfleet/stream';
+
+/** @defaultValue of {@link ApiDeps.bodyLimitBytes}: 12 MiB. */
+export const DEFAULT_BODY_LIMIT_BYTES = 12 * 1024 * 1024;
+/** @defaultValue of {@link ApiDeps.heartbeatMs}: an SSE comment every 15 s keeps proxies from timing out. */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+
+/** Who may call the API. */
+export interface AuthOptions {
+  /** Bearer tokens accepted (only their SHA-256 digests are kept). */
+  tokens: readonly string[];
+  /**
+   * Serve without authentication when `tokens` is empty. `startApi` honours it only on a
+   * loopback host. @defaultValue false
+   */
+  allowNoAuth?: boolean;
+}
+
+/** Everything `buildApp` wires together; the caller owns (and closes) each of them. */
+export interface ApiDeps {
+  /** The steps table and PostgreSQL's reachability. */
+  db: {
+    steps: Pick<StepRepository, 'get' | 'list' | 'countByStatus'>;
+    ping(): Promise<void>;
+  };
+  /** The producer side of the steps queue; `.queue` is shown in Bull Board. */
+  queue: Pick<StepQueue, 'enqueue' | 'jobState' | 'counts' | 'queue'>;
+  /** Follows step events for SSE (replay, then live). */
+  subscriber: Pick<EventSubscriber, 'follow'>;
+  canceller: Pick<StepCanceller, 'cancel'>;
+  /** Resolves when Redis answers (for `/readyz`). */
+  pingRedis(): Promise<unknown>;
+  /**
+   * Where HTTP request metrics go and what `/metrics` renders. `buildApp` registers queue depth
+   * and steps by status on it. @defaultValue a new `SandfleetMetrics`
+   */
+  metrics?: SandfleetMetrics;
+  logger: Logger;
+  auth: AuthOptions;
+  /** Largest request body, bytes; larger ones get 413. @defaultValue {@link DEFAULT_BODY_LIMIT_BYTES} */
+  bodyLimitBytes?: number;
+  /** Interval of SSE heartbeat comments, ms. @defaultValue {@link DEFAULT_HEARTBEAT_MS} */
+  heartbeatMs?: number;
+}

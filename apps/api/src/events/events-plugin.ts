@@ -1,0 +1,121 @@
+import { isTerminalStatus } from '@sandfleet/contracts';
+import type { FastifyInstance } from 'fastify';
+import { type ApiDeps, DEFAULT_HEARTBEAT_MS } from '../api-deps.js';
+import { ApiError } from '../errors.js';
+import { commonErrors, errorSchema, stepIdParams } from '../openapi-schemas.js';
+import { resumePoint } from './resume-point.js';
+import { SSE_HEADERS, SseStream } from './sse-stream.js';
+
+/** Options of {@link eventsPlugin}. */
+export type EventsPluginOptions = Pick<ApiDeps, 'db' | 'queue' | 'subscriber' | 'heartbeatMs'>;
+
+/** Longest the app's close waits for its open event streams to end. */
+const CLOSE_WAIT_MS = 5000;
+
+/**
+ * How long the stream of an already finished step waits for its `finished` event: the row turns
+ * terminal a moment before the worker publishes it. After that (events expired) the stream ends.
+ */
+const FINISHED_GRACE_MS = 5000;
+
+/**
+ * `GET /v1/steps/{id}/events`: Server-Sent Events (`id: <seq>`, `event: <type>`, `data: <json>`),
+ * replaying after `Last-Event-ID` (or `?since=`) then live, with heartbeat comments, ending after
+ * the `finished` event. Open streams are ended when the app closes.
+ */
+export async function eventsPlugin(app: FastifyInstance, deps: EventsPluginOptions): Promise<void> {
+  const heartbeatMs = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  // Each open stream: what ends it, and when its response is gone.
+  const open = new Map<AbortController, Promise<void>>();
+  app.addHook('preClose', async () => {
+    for (const controller of open.keys()) controller.abort();
+    // Fastify closes idle connections right after this hook; a stream still ending would keep its
+    // connection open until the keep-alive timeout.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(open.values()),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  });
+
+  app.get(
+    '/v1/steps/:id/events',
+    {
+      schema: {
+        summary: 'Follow a step’s events (Server-Sent Events)',
+        description:
+          'Replays the retained events after `Last-Event-ID` (or `since`), then streams live ones; each ' +
+          'is `id: <seq>`, `event: <type>`, `data: <event JSON>`. Comments (`: heartbeat`) keep the ' +
+          'connection alive. The response ends after the `finished` event.',
+        tags: ['steps'],
+        params: stepIdParams,
+        headers: {
+          type: 'object',
+          properties: { 'last-event-id': { type: 'string', description: 'resume after this seq' } },
+        },
+        querystring: {
+          type: 'object',
+          properties: { since: { type: 'integer', minimum: 0, description: 'resume after this seq' } },
+        },
+        response: {
+          200: {
+            description: 'event stream',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          400: errorSchema,
+          404: errorSchema,
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const afterSeq = resumePoint(
+        request.headers['last-event-id'],
+        (request.query as { since?: unknown }).since,
+      );
+      const row = await deps.db.steps.get(id);
+      // A step enqueued by a plain BullMQ producer has a job but no row until a worker takes it.
+      if (!row && (await deps.queue.jobState(id)) === 'unknown') {
+        throw new ApiError('STEP_NOT_FOUND', `no step with id ${id}`, { context: { stepId: id } });
+      }
+      const controller = new AbortController();
+      const signal =
+        row && isTerminalStatus(row.status)
+          ? AbortSignal.any([controller.signal, AbortSignal.timeout(FINISHED_GRACE_MS)])
+          : controller.signal;
+      const sse = new SseStream();
+      const gone = new Promise<void>((resolve) => {
+        reply.raw.once('close', () => {
+          controller.abort();
+          sse.destroy();
+          open.delete(controller);
+          resolve();
+        });
+      });
+      open.set(controller, gone);
+      const heartbeat = setInterval(() => sse.comment('heartbeat'), heartbeatMs);
+      void (async () => {
+        try {
+          for await (const event of deps.subscriber.follow(id, { afterSeq, signal })) {
+            await sse.event(event.seq, event.type, JSON.stringify(event));
+            if (sse.ended) break;
+          }
+        } catch (err) {
+          request.log.warn({ err, stepId: id }, 'event stream broke off');
+          sse.comment(
+            `error ${(err as { code?: string }).code ?? 'INTERNAL_ERROR'}; reconnect with Last-Event-ID`,
+          );
+        } finally {
+          clearInterval(heartbeat);
+          sse.end();
+        }
+      })();
+      sse.comment('connected');
+      return reply.status(200).headers(SSE_HEADERS).send(sse.body);
+    },
+  );
+}

@@ -1,0 +1,126 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../api-deps.js';
+import { ApiError } from '../errors.js';
+import {
+  cancelResultSchema,
+  commonErrors,
+  enqueueResultSchema,
+  errorSchema,
+  stepIdParams,
+  stepPageSchema,
+  stepRecordSchema,
+  stepSpecBodySchema,
+} from '../openapi-schemas.js';
+import { IDEMPOTENCY_KEY_HEADER, idempotencyKey, withIdempotentId } from './idempotency-key.js';
+import { parseStepListQuery } from './step-list-query.js';
+
+/** Options of {@link stepsPlugin}. */
+export type StepsPluginOptions = Pick<ApiDeps, 'db' | 'queue' | 'canceller'>;
+
+const TAGS = ['steps'];
+
+/**
+ * `/v1/steps`: enqueue (idempotent by spec id or `Idempotency-Key`), list with filters and
+ * cursor pagination, read one, cancel. Bodies and queries are validated with the contracts' zod
+ * schemas; failures are `VALIDATION_FAILED` naming each bad field.
+ */
+export async function stepsPlugin(app: FastifyInstance, deps: StepsPluginOptions): Promise<void> {
+  app.post(
+    '/v1/steps',
+    {
+      schema: {
+        summary: 'Enqueue a step',
+        description:
+          'Validates a StepSpec v1, records it as queued and adds the job. The same `id` (or, for a spec ' +
+          'without one, the same `Idempotency-Key`) twice is one step.',
+        tags: TAGS,
+        headers: {
+          type: 'object',
+          properties: {
+            [IDEMPOTENCY_KEY_HEADER]: { type: 'string', description: 'retry-safe key, 1–255 characters' },
+          },
+        },
+        body: stepSpecBodySchema(),
+        response: {
+          202: { description: 'accepted', ...enqueueResultSchema },
+          400: { ...errorSchema, description: 'invalid spec; `issues` names each field' },
+          413: { ...errorSchema, description: 'body over the size limit' },
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const key = idempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER]);
+      const { id, created } = await deps.queue.enqueue(withIdempotentId(request.body, key));
+      return reply
+        .status(202)
+        .header('location', `/v1/steps/${encodeURIComponent(id)}`)
+        .send({ id, created });
+    },
+  );
+
+  app.get(
+    '/v1/steps',
+    {
+      schema: {
+        summary: 'List steps, newest first',
+        tags: TAGS,
+        querystring: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', description: 'one step status' },
+            agentId: { type: 'string' },
+            runId: { type: 'string' },
+            label: { type: 'string', description: '`key:value`' },
+            createdAfter: { type: 'string', format: 'date-time' },
+            createdBefore: { type: 'string', format: 'date-time' },
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+            cursor: { type: 'string', description: '`nextCursor` of the previous page' },
+          },
+        },
+        response: { 200: stepPageSchema, 400: errorSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const page = await deps.db.steps.list(parseStepListQuery(request.query as Record<string, unknown>));
+      return { items: page.items, nextCursor: page.nextCursor ?? null };
+    },
+  );
+
+  app.get(
+    '/v1/steps/:id',
+    {
+      schema: {
+        summary: 'Read one step',
+        tags: TAGS,
+        params: stepIdParams,
+        response: { 200: stepRecordSchema, 404: errorSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const step = await deps.db.steps.get(id);
+      if (!step) throw new ApiError('STEP_NOT_FOUND', `no step with id ${id}`, { context: { stepId: id } });
+      return step;
+    },
+  );
+
+  app.post(
+    '/v1/steps/:id/cancel',
+    {
+      schema: {
+        summary: 'Cancel a step',
+        description:
+          'A queued step ends `cancelled` at once; a running one is stopped by its worker. Cancelling a ' +
+          'finished step changes nothing (`accepted: false`).',
+        tags: TAGS,
+        params: stepIdParams,
+        response: { 202: cancelResultSchema, 404: errorSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      return reply.status(202).send(await deps.canceller.cancel(id));
+    },
+  );
+}
