@@ -12,7 +12,7 @@ import {
   StepNetwork,
 } from '@sandfleet/contracts';
 import { SandboxError } from './errors.js';
-import type { SandboxRunRequest } from './sandbox.js';
+import { RUNTIME_FILE_NAME, type SandboxRunRequest } from './sandbox.js';
 
 const ENV_NAME = /^[^=\0]+$/;
 /** Docker refuses memory limits under 6 MiB. */
@@ -46,6 +46,10 @@ export function runRequestIssues(request: SandboxRunRequest): FieldIssue[] {
   if (request.input !== undefined && Buffer.byteLength(request.input, 'utf8') > MAX_INPUT_BYTES) {
     problem('input', `must be at most ${MAX_INPUT_BYTES} bytes`);
   }
+  (request.runtimeFiles ?? []).forEach((file, index) => {
+    if (!RUNTIME_FILE_NAME.test(file.name))
+      problem(`runtimeFiles.${index}.name`, `must match ${RUNTIME_FILE_NAME.source}`);
+  });
   limitIssues(request, problem);
   if (!StepNetwork.options.includes(request.network)) problem('network', 'must be none or egress');
   for (const [key, value] of Object.entries(request.labels ?? {})) {

@@ -40,6 +40,11 @@ export interface SandboxRunRequest {
    * `SANDFLEET_INPUT` when at most {@link MAX_INPUT_ENV_BYTES}. `SANDFLEET_INPUT_FILE` names the file.
    */
   input?: string;
+  /**
+   * Files for the in-container runtime (e.g. a chat's prior conversation), written read-only to
+   * `/sandfleet/<name>` before start, outside the persistent home. Names match {@link RUNTIME_FILE_NAME}.
+   */
+  runtimeFiles?: SandboxRuntimeFile[];
   limits: SandboxLimits;
   network: StepNetwork;
   /** Extra container labels; the Sandfleet contract labels always win. */
@@ -126,6 +131,18 @@ export interface Sandbox {
 export const MAX_INPUT_ENV_BYTES = 64 * 1024;
 /** Path of the input file inside the container. */
 export const INPUT_FILE_PATH = '/sandfleet/input';
+
+/** Directory of the input and runtime files inside a container. */
+export const RUNTIME_DIR = '/sandfleet';
+
+/** Names of runtime files: one path segment under {@link RUNTIME_DIR}, never `input`. */
+export const RUNTIME_FILE_NAME = /^(?!input$)[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** A file written to `/sandfleet/<name>` for the in-container runtime. */
+export interface SandboxRuntimeFile {
+  name: string;
+  content: string;
+}
 /** Mount point of the agent's persistent home volume. */
 export const AGENT_HOME = '/home/agent';
 /** Mount point of the team's shared vault volume. */

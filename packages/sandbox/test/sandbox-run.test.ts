@@ -104,6 +104,32 @@ describe('run', () => {
     expect(result.exitCode).toBe(0);
   });
 
+  it('writes runtime files read-only under /sandfleet, outside the home', async () => {
+    const output = recordOutput();
+    const result = await bed.sandbox.run(
+      bed.request({
+        argv: [
+          'sh',
+          '-c',
+          'cat /sandfleet/chat-history.json; echo; stat -c "%a %u" /sandfleet/chat-history.json',
+        ],
+        runtimeFiles: [{ name: 'chat-history.json', content: '[{"role":"user"}]' }],
+      }),
+      output.hooks,
+    );
+    expect(output.text('stdout')).toBe('[{"role":"user"}]\n444 1000\n');
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('refuses a runtime file name that is a path or the input before any container exists', async () => {
+    for (const name of ['../x', 'input', 'a/b']) {
+      const error = await bed.sandbox
+        .run(bed.request({ argv: ['true'], runtimeFiles: [{ name, content: '' }] }), recordOutput().hooks)
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'INVALID_REQUEST' });
+    }
+  });
+
   it('passes an input over 64 KiB as a file only', async () => {
     const input = 'x'.repeat(70 * 1024);
     const output = recordOutput();

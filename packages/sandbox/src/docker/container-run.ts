@@ -194,7 +194,7 @@ export class ContainerRun {
   }
 
   private async inject(container: Docker.Container, image: Docker.ImageInspectInfo): Promise<void> {
-    const { files, input, agentId } = this.request;
+    const { files, input, agentId, runtimeFiles = [] } = this.request;
     const owner = imageOwner(image.Config.User);
     // Root can write anywhere; a non-root agent needs the vault directories made its own.
     const vault =
@@ -205,10 +205,12 @@ export class ContainerRun {
             this.deps.config.sharedVaultVolume,
             owner,
           );
-    const willUpload = files.length > 0 || input !== undefined || vault?.needed === true;
+    const willUpload =
+      files.length > 0 || input !== undefined || runtimeFiles.length > 0 || vault?.needed === true;
     const archive = await buildInjectArchive({
       files,
       ...(input === undefined ? {} : { input }),
+      runtimeFiles,
       owner,
       prepareVault: willUpload && vault !== undefined,
     });

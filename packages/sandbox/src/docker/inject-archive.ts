@@ -1,12 +1,13 @@
 import { pack } from 'tar-stream';
 import { ancestors } from '../run-request.js';
-import type { SandboxFile } from '../sandbox.js';
+import type { SandboxFile, SandboxRuntimeFile } from '../sandbox.js';
 import type { ImageOwner } from './image-owner.js';
 
 /** What to write into a created container before it starts. */
 export interface InjectArchiveInput {
   files: readonly SandboxFile[];
   input?: string;
+  runtimeFiles?: readonly SandboxRuntimeFile[];
   owner: ImageOwner;
   /**
    * Also write `vault/` and `vault/shared/` owned by `owner`. The engine creates the shared vault's
@@ -33,7 +34,10 @@ const VAULT_DIRS = ['vault', 'vault/shared'];
  */
 export async function buildInjectArchive(input: InjectArchiveInput): Promise<Buffer | undefined> {
   const { files, owner } = input;
-  if (files.length === 0 && input.input === undefined && !input.prepareVault) return undefined;
+  const runtimeFiles = input.runtimeFiles ?? [];
+  if (files.length === 0 && input.input === undefined && runtimeFiles.length === 0 && !input.prepareVault) {
+    return undefined;
+  }
 
   const tar = pack();
   const collected = collect(tar as AsyncIterable<Buffer>);
@@ -52,11 +56,19 @@ export async function buildInjectArchive(input: InjectArchiveInput): Promise<Buf
       content,
     );
   }
-  if (input.input !== undefined) {
+  if (input.input !== undefined || runtimeFiles.length > 0) {
     tar.entry({ name: INPUT_DIR, type: 'directory', mode: DIR_MODE, uid: 0, gid: 0, mtime });
+  }
+  if (input.input !== undefined) {
     tar.entry(
       { ...ownedBy, name: INPUT_ENTRY, type: 'file', mode: INPUT_MODE },
       Buffer.from(input.input, 'utf8'),
+    );
+  }
+  for (const file of runtimeFiles) {
+    tar.entry(
+      { ...ownedBy, name: `${INPUT_DIR}${file.name}`, type: 'file', mode: INPUT_MODE },
+      Buffer.from(file.content, 'utf8'),
     );
   }
   tar.finalize();
