@@ -3,6 +3,7 @@ export * from './json-schema.js';
 export * from './messages.js';
 export * from './names.js';
 export * from './parse.js';
+export * from './runtime-protocol.js';
 export * from './step-command.js';
 export * from './step-event.js';
 export * from './step-file.js';

@@ -54,8 +54,20 @@ export interface StepsTable {
 }
 
 /** The Kysely schema of the Sandfleet database. */
+/** Table `chat_messages`: the turns of chat sessions. */
+export interface ChatMessagesTable {
+  id: Generated<string>;
+  session_id: string;
+  agent_id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  step_id: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   steps: StepsTable;
+  chat_messages: ChatMessagesTable;
 }
 
 export type StepRow = Selectable<StepsTable>;

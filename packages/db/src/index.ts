@@ -1,4 +1,17 @@
-export type { Database, NewStepRow, StepRow, StepRowUpdate, StepsTable } from './database.js';
+export {
+  type ChatMessageRecord,
+  ChatRepository,
+  type ChatRepositoryOptions,
+  type NewChatMessage,
+} from './chat-repository.js';
+export type {
+  ChatMessagesTable,
+  Database,
+  NewStepRow,
+  StepRow,
+  StepRowUpdate,
+  StepsTable,
+} from './database.js';
 export {
   type DatabaseConfig,
   type DatabaseOptions,

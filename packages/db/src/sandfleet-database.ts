@@ -1,5 +1,6 @@
 import { Kysely, type MigrationResult, Migrator, PostgresDialect, sql } from 'kysely';
 import type { Pool } from 'pg';
+import { ChatRepository } from './chat-repository.js';
 import { createPool } from './create-pool.js';
 import type { Database } from './database.js';
 import {
@@ -51,6 +52,8 @@ export class SandfleetDatabase {
   readonly schema: string;
   /** Rows of table `steps`. */
   readonly steps: StepRepository;
+  /** Rows of table `chat_messages`. */
+  readonly chats: ChatRepository;
   readonly #config: DatabaseConfig;
   readonly #pool: Pool;
   readonly #db: Kysely<Database>;
@@ -65,6 +68,7 @@ export class SandfleetDatabase {
       this.schema,
     );
     this.steps = new StepRepository({ db: this.#db, isClosed: () => this.closed });
+    this.chats = new ChatRepository({ db: this.#db, isClosed: () => this.closed });
   }
 
   /** Whether {@link SandfleetDatabase.close} was called. */

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATION_TABLE, type SandfleetDatabase } from '../src/index.js';
+
+const ALL_MIGRATIONS = ['0001-steps', '0002-chat-messages'];
+
 import { createTestDatabase, disposeTestDatabase, withClient } from './support/test-database.js';
 
 const CONTRACT_COLUMNS: Record<string, { type: string; nullable: boolean; hasDefault?: boolean }> = {
@@ -47,15 +50,15 @@ describe('migrations', () => {
   });
 
   it('lists every migration as pending before the first migrate, creating nothing', async () => {
-    expect(await db.pendingMigrations()).toEqual(['0001-steps']);
+    expect(await db.pendingMigrations()).toEqual(ALL_MIGRATIONS);
     const schemas = await withClient(db.schema, (client) =>
       client.query('select 1 from information_schema.schemata where schema_name = $1', [db.schema]),
     );
     expect(schemas.rowCount).toBe(0);
   });
 
-  it('creates the schema and applies the steps migration on first migrate', async () => {
-    expect(await db.migrate()).toEqual({ applied: ['0001-steps'] });
+  it('creates the schema and applies every migration in order on first migrate', async () => {
+    expect(await db.migrate()).toEqual({ applied: ALL_MIGRATIONS });
     const tables = await withClient(db.schema, (client) =>
       client.query<{ table_name: string }>(
         'select table_name from information_schema.tables where table_schema = $1 order by table_name',
@@ -63,6 +66,7 @@ describe('migrations', () => {
       ),
     );
     expect(tables.rows.map((row) => row.table_name)).toEqual([
+      'chat_messages',
       MIGRATION_TABLE,
       `${MIGRATION_TABLE}_lock`,
       'steps',
@@ -79,7 +83,7 @@ describe('migrations', () => {
     const second = createTestDatabase({ schema: first.schema });
     try {
       const results = await Promise.all([first.migrate(), second.migrate()]);
-      expect(results.flatMap((result) => result.applied)).toEqual(['0001-steps']);
+      expect(results.flatMap((result) => result.applied).sort()).toEqual(ALL_MIGRATIONS);
     } finally {
       await second.close();
       await disposeTestDatabase(first);
@@ -147,7 +151,7 @@ describe('migrations', () => {
         retryable: false,
         context: { migration: '0001-steps' },
       });
-      expect(await broken.pendingMigrations()).toEqual(['0001-steps']);
+      expect(await broken.pendingMigrations()).toEqual(ALL_MIGRATIONS);
     } finally {
       await disposeTestDatabase(broken);
     }

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as steps0001 from './0001-steps.js';
+import * as chatMessages0002 from './0002-chat-messages.js';
 
 /**
  * Every migration, by name. Names sort in the order they run; imported statically so the built
@@ -8,6 +9,7 @@ import * as steps0001 from './0001-steps.js';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-steps': steps0001,
+  '0002-chat-messages': chatMessages0002,
 });
 
 /** Hands Kysely's Migrator the statically imported {@link MIGRATIONS}. */
