@@ -23,3 +23,16 @@ export class HandBackError extends SandfleetError {
     });
   }
 }
+
+/**
+ * Thrown by a step handler to run the job later without spending an attempt (its agent is busy
+ * with another step); the job waits `delayMs` in the delayed set.
+ */
+export class DeferError extends SandfleetError {
+  readonly delayMs: number;
+
+  constructor(stepId: string, delayMs: number, reason: string) {
+    super('STEP_DEFERRED', `step ${stepId} deferred: ${reason}`, { retryable: true, context: { stepId } });
+    this.delayMs = delayMs;
+  }
+}

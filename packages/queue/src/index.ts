@@ -1,3 +1,4 @@
+export * from './agent-locks.js';
 export * from './errors.js';
 export * from './queue-names.js';
 export * from './redis-connection.js';

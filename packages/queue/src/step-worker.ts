@@ -1,7 +1,7 @@
 import { JOB_NAME, SandfleetError, type StepJobResult } from '@sandfleet/contracts';
-import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { HandBackError } from './errors.js';
+import { DeferError, HandBackError } from './errors.js';
 import { type QueueLocation, resolveQueueLocation } from './queue-names.js';
 import { createRedisConnection } from './redis-connection.js';
 
@@ -116,6 +116,10 @@ export class StepWorker {
     try {
       return await handler(delivery);
     } catch (error) {
+      if (error instanceof DeferError) {
+        await job.moveToDelayed(Date.now() + error.delayMs, token);
+        throw new DelayedError();
+      }
       if (error instanceof HandBackError) {
         await job.moveToWait(token);
         throw new WaitingError();

@@ -1,7 +1,13 @@
 import { SandfleetError, ValidationError } from '@sandfleet/contracts';
 import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HandBackError, type StepDelivery, type StepQueue, type StepWorker } from '../src/index.js';
+import {
+  DeferError,
+  HandBackError,
+  type StepDelivery,
+  type StepQueue,
+  type StepWorker,
+} from '../src/index.js';
 import { gate, QueueTestEnv, specInput, summary, waitFor } from './support.js';
 
 let env: QueueTestEnv;
@@ -148,6 +154,42 @@ describe('StepWorker', () => {
     const job = await settled(id);
     expect(await job.getState()).toBe('completed');
     expect(deliveries).toEqual(['first:1', 'second:1']);
+  });
+
+  it('runs a deferred job again later without spending an attempt', async () => {
+    const deliveries: number[] = [];
+    const worker = env.worker({
+      handler: async (delivery) => {
+        deliveries.push(Date.now());
+        if (deliveries.length === 1) throw new DeferError(delivery.stepId, 300, 'agent busy');
+        return summary(delivery.stepId);
+      },
+    });
+    await worker.start();
+    const id = env.stepId();
+    await queue.enqueue(specInput({ id, attempts: 1 }));
+    const job = await settled(id);
+    expect(await job.getState()).toBe('completed');
+    expect(deliveries).toHaveLength(2);
+    expect((deliveries[1] ?? 0) - (deliveries[0] ?? 0)).toBeGreaterThanOrEqual(250);
+  });
+
+  it('tells onFailed about a job that failed for good, not about attempts that will be retried', async () => {
+    const failed: string[] = [];
+    const worker = env.worker({
+      handler: async () => {
+        throw new Error('boom');
+      },
+      onFailed: (stepId, reason) => {
+        failed.push(`${stepId}:${reason}`);
+      },
+    });
+    await worker.start();
+    const id = env.stepId();
+    await queue.enqueue(specInput({ id, attempts: 2 }));
+    await settled(id);
+    await waitFor('onFailed', () => failed.length > 0);
+    expect(failed).toEqual([`${id}:boom`]);
   });
 
   it('fails a job named other than step without calling the handler', async () => {
