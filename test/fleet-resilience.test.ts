@@ -16,9 +16,16 @@ describe('fleet resilience', () => {
     const a = await fleet.startWorker({ SANDFLEET_WORKER_CONCURRENCY: '4' });
     const b = await fleet.startWorker({ SANDFLEET_WORKER_CONCURRENCY: '4' });
     const ids = Array.from({ length: 200 }, () => fleet?.stepId() as string);
-    const agent = fleet.agentId();
+    // Steps of one agent run one at a time; 25 agents keep both workers busy.
+    const agents = Array.from({ length: 25 }, () => fleet?.agentId() as string);
     await Promise.all(
-      ids.map((id, i) => fleet?.queue.enqueue({ id, agentId: agent, command: ['echo', `step ${i}`] })),
+      ids.map((id, i) =>
+        fleet?.queue.enqueue({
+          id,
+          agentId: agents[i % agents.length] as string,
+          command: ['echo', `step ${i}`],
+        }),
+      ),
     );
     const rows = await Promise.all(ids.map((id) => fleet?.terminal(id, 240_000)));
     for (const [i, row] of rows.entries()) {

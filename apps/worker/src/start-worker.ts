@@ -3,7 +3,7 @@ import { createDatabase } from '@sandfleet/db';
 import { ImageAllowlist, SecretResolver, WorkerService } from '@sandfleet/engine';
 import type { Logger } from '@sandfleet/logging';
 import { SandfleetMetrics, serveMetrics } from '@sandfleet/metrics';
-import { createRedisConnection, WorkerRegistry } from '@sandfleet/queue';
+import { AgentLocks, createRedisConnection, WorkerRegistry } from '@sandfleet/queue';
 import { createDockerSandbox } from '@sandfleet/sandbox';
 import { CancelBus, StepEventPublisher } from '@sandfleet/stream';
 
@@ -52,6 +52,7 @@ export async function startWorker(
   const sandbox = createDockerSandbox({
     socketPath: config.dockerSocket,
     dockerCallConcurrency: config.dockerConcurrency,
+    agentsNetwork: config.agentsNetwork,
   });
   const service = new WorkerService({
     workerId: config.workerId,
@@ -60,6 +61,11 @@ export async function startWorker(
     queue: { prefix: config.queuePrefix, name: config.queueName },
     concurrency: config.workerConcurrency,
     steps: db.steps,
+    chats: db.chats,
+    agentLocks: config.serializeAgentSteps
+      ? new AgentLocks({ redis, ttlMs: config.lockDurationMs })
+      : undefined,
+    agentBusyRetryMs: config.agentBusyRetryMs,
     sandbox,
     openPublisher: (options) => StepEventPublisher.open({ redis, ...options }),
     images: new ImageAllowlist(config.imageAllowlist),

@@ -3,7 +3,7 @@ import { ID_PATTERN, IMAGE_PATTERN, LIMIT_BOUNDS } from '@sandfleet/contracts';
 import type { z } from 'zod';
 import { commonVars } from './common-config.js';
 import { type EnvValues, envSchema } from './env-schema.js';
-import { intVar, listVar, numberVar, optionalVar, stringVar } from './env-vars.js';
+import { boolVar, intVar, listVar, numberVar, optionalVar, stringVar } from './env-vars.js';
 import { DEFAULT_IMAGE_ALLOWLIST, IMAGE_GLOB_PATTERN, isImageAllowed } from './image-allowlist.js';
 import type { DeepReadonly } from './parse-config.js';
 
@@ -23,6 +23,12 @@ export const workerVars = {
   SANDFLEET_DOCKER_SOCKET: stringVar('/var/run/docker.sock'),
   /** Docker API calls in flight at once (create, archive, start, remove…). @defaultValue 4 */
   SANDFLEET_DOCKER_CONCURRENCY: intVar(4, { min: 1 }),
+  /** Docker network of `egress` steps; created on demand, never one of the control plane. @defaultValue `sandfleet-agents` */
+  SANDFLEET_AGENTS_NETWORK: stringVar('sandfleet-agents', /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/),
+  /** One step at a time per agent across the fleet, so steps never share a home volume at once. @defaultValue true */
+  SANDFLEET_SERIALIZE_AGENT_STEPS: boolVar(true),
+  /** How long a step whose agent is busy waits before it is tried again, ms. @defaultValue 1000 */
+  SANDFLEET_AGENT_BUSY_RETRY_MS: intVar(1000, { min: 10 }),
   /** Image of steps that name none; must be allowed by the allowlist. @defaultValue `sandfleet/step:latest` */
   SANDFLEET_DEFAULT_IMAGE: stringVar(
     'sandfleet/step:latest',

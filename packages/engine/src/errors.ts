@@ -5,7 +5,8 @@ export type EngineErrorCode =
   | 'UNKNOWN_SECRET'
   | 'STEP_NOT_FOUND'
   | 'STEP_ID_MISMATCH'
-  | 'SECRETS_UNAVAILABLE';
+  | 'SECRETS_UNAVAILABLE'
+  | 'CHAT_UNAVAILABLE';
 
 /** A step the engine refuses or cannot find. Final (not retried) unless said otherwise. */
 export class EngineError extends SandfleetError {

@@ -1,5 +1,4 @@
 import {
-  commandArgv,
   SandfleetError,
   type StepJobResult,
   StepSpec,
@@ -7,18 +6,26 @@ import {
   toFieldIssues,
   ValidationError,
 } from '@sandfleet/contracts';
-import type { StepRecord, StepRepository } from '@sandfleet/db';
+import type { ChatRepository, StepRecord, StepRepository } from '@sandfleet/db';
 import { type Logger, withSecrets } from '@sandfleet/logging';
 import type { StepRunMetrics } from '@sandfleet/metrics';
-import { HandBackError, type StepDelivery } from '@sandfleet/queue';
+import {
+  type AgentLease,
+  type AgentLocks,
+  DeferError,
+  HandBackError,
+  type StepDelivery,
+} from '@sandfleet/queue';
 import { isSandboxError, type Sandbox, type SandboxRunResult } from '@sandfleet/sandbox';
 import type { StepEventPublisher } from '@sandfleet/stream';
+import { ChatTurns } from './chat-turns.js';
 import { EngineError } from './errors.js';
 import type { ImageAllowlist } from './image-allowlist.js';
 import { logOutputToJob } from './job-log-output.js';
 import type { RunningSteps } from './running-steps.js';
 import type { SecretResolver } from './secret-resolver.js';
-import { type LimitPolicy, type ResolvedLimits, resolveLimits } from './step-limits.js';
+import { runStepAttempt } from './step-attempt.js';
+import { type LimitPolicy, resolveLimits } from './step-limits.js';
 
 /** Opens the event publisher of one step attempt. */
 export type OpenPublisher = (options: {
@@ -42,6 +49,12 @@ export interface StepRunnerDeps {
   stopGraceMs: number;
   /** Records queue wait, container phases, active containers, outcomes and output bytes. */
   metrics?: StepRunMetrics;
+  /** Chat sessions' turns; needed for `kind: chat` steps. */
+  chats?: ChatRepository;
+  /** One step at a time per agent (its home volume); leave out to run an agent's steps in parallel. */
+  agentLocks?: AgentLocks;
+  /** How long a step whose agent is busy waits before it is tried again, ms. @defaultValue 1000 */
+  agentBusyRetryMs?: number;
 }
 
 /** Output logged with a step that did not succeed, for operators reading worker logs. */
@@ -52,6 +65,8 @@ interface Finish {
   exitCode: number | null;
   error?: SandfleetError;
   run?: SandboxRunResult;
+  /** The agent runtime's result, recorded as the step's result. */
+  result?: unknown;
 }
 
 /**
@@ -61,9 +76,11 @@ interface Finish {
  */
 export class StepRunner {
   readonly #deps: StepRunnerDeps;
+  readonly #chat: ChatTurns | undefined;
 
   constructor(deps: StepRunnerDeps) {
     this.#deps = deps;
+    this.#chat = deps.chats && new ChatTurns(deps.chats);
   }
 
   async handle(delivery: StepDelivery): Promise<StepJobResult> {
@@ -86,6 +103,7 @@ export class StepRunner {
       return summary('cancelled', null);
     }
     const signal = this.#deps.running.register(stepId);
+    let lease: AgentLease | undefined;
     try {
       const image = spec.image ?? this.#deps.defaultImage;
       this.#deps.images.assertAllowed(image, stepId);
@@ -94,6 +112,7 @@ export class StepRunner {
       log = scope.logger;
       releaseSecrets = () => scope.release();
       const limits = resolveLimits(spec.limits, this.#deps.limits);
+      lease = await this.#lockAgent(spec);
       const row = await this.#deps.steps.markRunning({ id: stepId, workerId: this.#deps.workerId });
       if (!row) return summary('skipped', null);
       if (row.attempts === 1 && row.startedAt) {
@@ -108,7 +127,29 @@ export class StepRunner {
       log.info({ agentId: spec.agentId, image, attempt: row.attempts }, 'step started');
       await delivery.log(`attempt ${row.attempts} started on worker ${this.#deps.workerId}`);
       if (row.cancelRequestedAt) this.#deps.running.stop(stepId, 'cancel');
-      const run = await this.#run(spec, image, secrets, limits, row.attempts, publisher, signal);
+      if (spec.kind === 'chat' && !this.#chat) {
+        throw new EngineError('CHAT_UNAVAILABLE', 'this worker records no chat sessions', {
+          context: { stepId },
+        });
+      }
+      const runtimeFiles = (await this.#chat?.before(spec)) ?? [];
+      const attempt = await runStepAttempt(
+        this.#deps.sandbox,
+        {
+          spec,
+          image,
+          attempt: row.attempts,
+          workerId: this.#deps.workerId,
+          secrets,
+          limits,
+          stopGraceMs: this.#deps.stopGraceMs,
+          runtimeFiles,
+          publisher,
+          signal,
+        },
+        this.#deps.metrics,
+      );
+      const { run } = attempt;
       const outcome = classify(run);
       if (outcome === 'handback') {
         await this.#deps.steps.markQueued({ id: stepId, error: null });
@@ -116,7 +157,8 @@ export class StepRunner {
         log.info('step handed back');
         throw new HandBackError(stepId);
       }
-      await this.#finish(stepId, { ...outcome, run }, publisher);
+      if (outcome.status === 'succeeded') await this.#chat?.after(spec, attempt.runtime, attempt.stdout);
+      await this.#finish(stepId, { ...outcome, run, result: attempt.runtime }, publisher);
       await this.#logOutput(delivery, publisher, log);
       const tail =
         outcome.status === 'succeeded' ? undefined : publisher.capturedOutput.slice(-OUTPUT_TAIL_CHARS);
@@ -127,7 +169,7 @@ export class StepRunner {
       await delivery.log(`finished ${outcome.status} (exit code ${outcome.exitCode ?? 'none'})`);
       return summary(outcome.status, outcome.exitCode);
     } catch (error) {
-      if (error instanceof HandBackError) throw error;
+      if (error instanceof HandBackError || error instanceof DeferError) throw error;
       // Stopped before its container started (the sandbox rejects with ABORTED): the same outcome
       // as a stop while it ran, not an infrastructure error.
       if (isSandboxError(error, 'ABORTED') && signal.aborted) {
@@ -156,6 +198,7 @@ export class StepRunner {
         context: { stepId },
       });
     } finally {
+      await lease?.release().catch((err: unknown) => log.warn({ err }, 'could not release the agent lock'));
       this.#deps.running.unregister(stepId, signal);
       await publisher?.close();
       releaseSecrets();
@@ -163,7 +206,7 @@ export class StepRunner {
   }
 
   /** Validates the job data; an invalid job is recorded as `error` and not retried. */
-  async #admit(delivery: StepDelivery): Promise<StepSpec> {
+  async #admit(delivery: StepDelivery): Promise<StepSpec & { id: string }> {
     const { stepId } = delivery;
     const parsed = StepSpec.safeParse(delivery.data);
     let rejection: SandfleetError | undefined;
@@ -197,51 +240,16 @@ export class StepRunner {
     return spec;
   }
 
-  #run(
-    spec: StepSpec,
-    image: string,
-    secrets: Record<string, string>,
-    limits: ResolvedLimits,
-    attempt: number,
-    publisher: StepEventPublisher,
-    signal: AbortSignal,
-  ): Promise<SandboxRunResult> {
-    const stepId = spec.id as string;
-    const { metrics, workerId } = this.#deps;
-    const input =
-      spec.input === undefined
-        ? undefined
-        : typeof spec.input === 'string'
-          ? spec.input
-          : JSON.stringify(spec.input);
-    metrics?.containerStarted(workerId);
-    const run = this.#deps.sandbox.run(
-      {
-        stepId,
-        agentId: spec.agentId,
-        workerId,
-        attempt,
-        image,
-        argv: commandArgv(spec.command),
-        env: { ...spec.env, ...runtimeEnv(spec, attempt), ...secrets },
-        files: spec.files,
-        input,
-        limits,
-        network: spec.network,
-        stopGraceMs: this.#deps.stopGraceMs,
-      },
-      { onOutput: (stream, chunk) => publisher.output(stream, chunk), signal },
-    );
-    return run.then(
-      (result) => {
-        metrics?.containerStopped(workerId);
-        metrics?.observeContainerPhases(result.timings);
-        return result;
-      },
-      (error: unknown) => {
-        metrics?.containerStopped(workerId);
-        throw error;
-      },
+  /** Takes the agent's lock, or defers the step while another step of the agent runs. */
+  async #lockAgent(spec: StepSpec & { id: string }): Promise<AgentLease | undefined> {
+    const locks = this.#deps.agentLocks;
+    if (!locks) return undefined;
+    const lease = await locks.acquire(spec.agentId, spec.id);
+    if (lease) return lease;
+    throw new DeferError(
+      spec.id,
+      this.#deps.agentBusyRetryMs ?? 1000,
+      `agent ${spec.agentId} is running another step`,
     );
   }
 
@@ -268,6 +276,7 @@ export class StepRunner {
       error: error?.message ?? null,
       errorCode: error?.code ?? null,
       imageId: run?.imageId ?? null,
+      ...(finish.result === undefined ? {} : { result: finish.result }),
     });
     if (!row) return;
     this.#deps.metrics?.stepFinished(finish.status, (row.durationMs ?? 0) / 1000);
@@ -300,19 +309,6 @@ function classify(run: SandboxRunResult): Omit<Finish, 'run'> | 'handback' {
     case undefined:
       return { status: run.exitCode === 0 ? 'succeeded' : 'failed', exitCode: run.exitCode };
   }
-}
-
-function runtimeEnv(spec: StepSpec, attempt: number): Record<string, string> {
-  const env: Record<string, string> = {
-    SANDFLEET_STEP_ID: spec.id as string,
-    SANDFLEET_AGENT_ID: spec.agentId,
-    SANDFLEET_KIND: spec.kind,
-    SANDFLEET_ATTEMPT: String(attempt),
-  };
-  if (spec.runId) env.SANDFLEET_RUN_ID = spec.runId;
-  if (spec.taskId) env.SANDFLEET_TASK_ID = spec.taskId;
-  if (spec.chatSessionId) env.SANDFLEET_CHAT_SESSION_ID = spec.chatSessionId;
-  return env;
 }
 
 function asSandfleetError(error: unknown, stepId: string): SandfleetError {

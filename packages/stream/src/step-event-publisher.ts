@@ -93,6 +93,11 @@ export class StepEventPublisher {
     return new StepEventPublisher(config, lastSeq);
   }
 
+  /** `text` with this step's secret values (and their base64 forms) replaced by `***`. */
+  redact(text: string): string {
+    return this.#redactor.redact(text);
+  }
+
   /** The redacted output text as published, stdout and stderr interleaved, at most `outputLimitBytes`. */
   get capturedOutput(): string {
     return this.#capture.captured;

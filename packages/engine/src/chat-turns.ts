@@ -1,0 +1,61 @@
+import { CHAT_HISTORY_FILE, type ChatMessage, type RuntimeResult, type StepSpec } from '@sandfleet/contracts';
+import type { ChatRepository } from '@sandfleet/db';
+import type { SandboxRuntimeFile } from '@sandfleet/sandbox';
+
+/** Most prior turns handed to a chat step. */
+const MAX_HISTORY_TURNS = 500;
+
+/**
+ * The chat side of a `kind: chat` step: before it runs, records the user's message (its input)
+ * and hands the runtime the prior conversation; after it succeeds, records the reply.
+ */
+export class ChatTurns {
+  readonly #chats: ChatRepository;
+
+  constructor(chats: ChatRepository) {
+    this.#chats = chats;
+  }
+
+  /** Records the user turn; returns the prior conversation as a runtime file (none for other kinds). */
+  async before(spec: StepSpec & { id: string }): Promise<SandboxRuntimeFile[]> {
+    const sessionId = spec.chatSessionId;
+    if (spec.kind !== 'chat' || !sessionId) return [];
+    const prior = await this.#chats.list(sessionId, { excludeStepId: spec.id, limit: MAX_HISTORY_TURNS });
+    await this.#chats.append({
+      sessionId,
+      agentId: spec.agentId,
+      role: 'user',
+      content: userText(spec.input),
+      stepId: spec.id,
+    });
+    const history: ChatMessage[] = prior.map((turn) => ({
+      role: turn.role,
+      content: turn.content,
+      stepId: turn.stepId,
+      createdAt: turn.createdAt.toISOString(),
+    }));
+    return [{ name: CHAT_HISTORY_FILE, content: JSON.stringify(history) }];
+  }
+
+  /** Records the assistant turn: the runtime's reply, else what the step printed on stdout. */
+  async after(
+    spec: StepSpec & { id: string },
+    runtime: RuntimeResult | undefined,
+    stdout: string,
+  ): Promise<void> {
+    const sessionId = spec.chatSessionId;
+    if (spec.kind !== 'chat' || !sessionId) return;
+    await this.#chats.append({
+      sessionId,
+      agentId: spec.agentId,
+      role: 'assistant',
+      content: runtime?.reply ?? stdout.replace(/\n$/, ''),
+      stepId: spec.id,
+    });
+  }
+}
+
+function userText(input: unknown): string {
+  if (input === undefined) return '';
+  return typeof input === 'string' ? input : JSON.stringify(input);
+}

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import {
+  CHAT_HISTORY_FILE,
+  commandArgv,
+  RUNTIME_ENV,
+  RuntimeResult,
+  type StepSpec,
+} from '@sandfleet/contracts';
+import type { StepRunMetrics } from '@sandfleet/metrics';
+import type { Sandbox, SandboxRunResult, SandboxRuntimeFile } from '@sandfleet/sandbox';
+import type { StepEventPublisher } from '@sandfleet/stream';
+import { RuntimeEventDemux } from './runtime-event-demux.js';
+import type { ResolvedLimits } from './step-limits.js';
+
+/** Everything one container run of a step needs. */
+export interface StepAttemptInput {
+  spec: StepSpec & { id: string };
+  image: string;
+  attempt: number;
+  workerId: string;
+  secrets: Record<string, string>;
+  limits: ResolvedLimits;
+  stopGraceMs: number;
+  /** Files for the runtime under /sandfleet (a chat's prior conversation). */
+  runtimeFiles: SandboxRuntimeFile[];
+  publisher: StepEventPublisher;
+  signal: AbortSignal;
+}
+
+/** How the container run ended, and the agent runtime's `result` event when it sent one. */
+export interface StepAttemptResult {
+  run: SandboxRunResult;
+  runtime?: RuntimeResult;
+  /** Chat steps: the step's stdout, redacted like the output events, up to {@link MAX_REPLY_BYTES}. */
+  stdout: string;
+}
+
+/** Most stdout kept as a chat reply. */
+export const MAX_REPLY_BYTES = 256 * 1024;
+
+/**
+ * Runs one attempt of a step in the sandbox: builds the request and the runtime's environment,
+ * streams stdout/stderr to the publisher, and turns the agent runtime's event sequences (with this
+ * attempt's token) into typed `runtime` events.
+ */
+export async function runStepAttempt(
+  sandbox: Sandbox,
+  input: StepAttemptInput,
+  metrics?: StepRunMetrics,
+): Promise<StepAttemptResult> {
+  const { spec, publisher, workerId } = input;
+  const token = randomBytes(18).toString('base64url');
+  let runtime: RuntimeResult | undefined;
+  const stdout: Buffer[] = [];
+  let stdoutBytes = 0;
+  const keepStdout = spec.kind === 'chat';
+  const demux = new RuntimeEventDemux(token, {
+    text: (chunk) => {
+      if (keepStdout && stdoutBytes < MAX_REPLY_BYTES) {
+        stdout.push(chunk.subarray(0, MAX_REPLY_BYTES - stdoutBytes));
+        stdoutBytes += chunk.length;
+      }
+      return publisher.output('stdout', chunk);
+    },
+    event: async ({ name, data }) => {
+      await publisher.runtime(name, data);
+      if (name === 'result') runtime = RuntimeResult.safeParse(data).data;
+    },
+  });
+  metrics?.containerStarted(workerId);
+  try {
+    const run = await sandbox.run(
+      {
+        stepId: spec.id,
+        agentId: spec.agentId,
+        workerId,
+        attempt: input.attempt,
+        image: input.image,
+        argv: commandArgv(spec.command),
+        env: { ...spec.env, ...runtimeEnv(spec, input, token), ...input.secrets },
+        files: spec.files,
+        input: inputText(spec.input),
+        runtimeFiles: input.runtimeFiles,
+        limits: input.limits,
+        network: spec.network,
+        stopGraceMs: input.stopGraceMs,
+      },
+      {
+        onOutput: (stream, chunk) =>
+          stream === 'stdout' ? demux.push(chunk) : publisher.output(stream, chunk),
+        signal: input.signal,
+      },
+    );
+    await demux.end();
+    metrics?.observeContainerPhases(run.timings);
+    const text = publisher.redact(Buffer.concat(stdout).toString('utf8'));
+    return { run, stdout: text, ...(runtime ? { runtime } : {}) };
+  } finally {
+    metrics?.containerStopped(workerId);
+  }
+}
+
+function inputText(input: unknown): string | undefined {
+  if (input === undefined) return undefined;
+  return typeof input === 'string' ? input : JSON.stringify(input);
+}
+
+/** The variables the agent runtime (and any step) reads about itself. */
+function runtimeEnv(
+  spec: StepSpec & { id: string },
+  input: StepAttemptInput,
+  token: string,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    SANDFLEET_STEP_ID: spec.id,
+    SANDFLEET_AGENT_ID: spec.agentId,
+    SANDFLEET_KIND: spec.kind,
+    SANDFLEET_ATTEMPT: String(input.attempt),
+    [RUNTIME_ENV.eventToken]: token,
+  };
+  if (spec.runId) env.SANDFLEET_RUN_ID = spec.runId;
+  if (spec.taskId) env.SANDFLEET_TASK_ID = spec.taskId;
+  if (spec.chatSessionId) env.SANDFLEET_CHAT_SESSION_ID = spec.chatSessionId;
+  if (spec.workspace) env[RUNTIME_ENV.workspace] = JSON.stringify(spec.workspace);
+  if (input.runtimeFiles.some((file) => file.name === CHAT_HISTORY_FILE)) {
+    env[RUNTIME_ENV.chatHistoryFile] = `/sandfleet/${CHAT_HISTORY_FILE}`;
+  }
+  return env;
+}
