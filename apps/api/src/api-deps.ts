@@ -1,4 +1,4 @@
-import type { StepRepository } from '@sandfleet/db';
+import type { ChatRepository, StepRepository } from '@sandfleet/db';
 import type { StepCanceller } from '@sandfleet/engine';
 import type { Logger } from '@sandfleet/logging';
 import type { SandfleetMetrics } from '@sandfleet/metrics';
@@ -26,6 +26,7 @@ export interface ApiDeps {
   /** The steps table and PostgreSQL's reachability. */
   db: {
     steps: Pick<StepRepository, 'get' | 'list' | 'countByStatus'>;
+    chats: Pick<ChatRepository, 'list'>;
     ping(): Promise<void>;
   };
   /** The producer side of the steps queue; `.queue` is shown in Bull Board. */

@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { type ApiDeps, DEFAULT_BODY_LIMIT_BYTES } from './api-deps.js';
 import { authPlugin } from './auth/auth-plugin.js';
 import { boardPlugin } from './board-plugin.js';
+import { chatsPlugin } from './chats/chats-plugin.js';
 import { closeConnectionsOnShutdown } from './close-connections-on-shutdown.js';
 import { docsPlugin } from './docs-plugin.js';
 import { handleError } from './error-handler.js';
@@ -52,6 +53,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.register(metricsPlugin, { metrics, db: deps.db, queue: deps.queue });
   app.register(healthPlugin, { db: deps.db, pingRedis: deps.pingRedis });
   app.register(stepsPlugin, { db: deps.db, queue: deps.queue, canceller: deps.canceller });
+  app.register(chatsPlugin, { db: deps.db, queue: deps.queue });
   app.register(eventsPlugin, {
     db: deps.db,
     queue: deps.queue,

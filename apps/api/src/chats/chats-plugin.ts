@@ -1,0 +1,113 @@
+import { ID_PATTERN, parseOrThrow } from '@sandfleet/contracts';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ApiDeps } from '../api-deps.js';
+import { commonErrors, enqueueResultSchema, errorSchema } from '../openapi-schemas.js';
+
+/** Options of {@link chatsPlugin}. */
+export type ChatsPluginOptions = Pick<ApiDeps, 'db' | 'queue'>;
+
+const TAGS = ['chats'];
+
+const SessionParams = z.object({
+  sessionId: z.string().regex(ID_PATTERN, { error: `must match ${ID_PATTERN.source}` }),
+});
+
+/** A user message: `content` plus any StepSpec fields but those the chat sets itself. */
+const ChatMessageBody = z
+  .looseObject({ content: z.string().min(1, { error: 'must not be empty' }) })
+  .superRefine((body, ctx) => {
+    for (const field of ['kind', 'chatSessionId', 'input'] as const) {
+      if (field in body)
+        ctx.addIssue({ code: 'custom', path: [field], message: 'is set by the chat session' });
+    }
+  });
+
+const sessionParamsSchema = {
+  type: 'object',
+  properties: { sessionId: { type: 'string', description: 'chat session id' } },
+  required: ['sessionId'],
+} as const;
+
+/**
+ * `/v1/chats/{sessionId}/messages`: a user message enqueues a `kind: chat` step of the session
+ * (its `input` is the message); the step's reply is recorded as the assistant message. GET lists
+ * the session's messages oldest first.
+ */
+export async function chatsPlugin(app: FastifyInstance, deps: ChatsPluginOptions): Promise<void> {
+  app.post(
+    '/v1/chats/:sessionId/messages',
+    {
+      schema: {
+        summary: 'Send a user message to a chat session',
+        description:
+          'Body: `content` (the message) and the StepSpec fields of the step that answers it (`agentId`, ' +
+          '`command`, `image`, …). Returns the id of that step; follow it with `/v1/steps/{id}/events`.',
+        tags: TAGS,
+        params: sessionParamsSchema,
+        body: { type: 'object', required: ['content', 'agentId', 'command'], additionalProperties: true },
+        response: {
+          202: { description: 'accepted', ...enqueueResultSchema },
+          400: errorSchema,
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { sessionId } = parseOrThrow(SessionParams, request.params, 'chat session');
+      const { content, ...rest } = parseOrThrow(ChatMessageBody, request.body, 'chat message');
+      const result = await deps.queue.enqueue({
+        ...rest,
+        kind: 'chat',
+        chatSessionId: sessionId,
+        input: content,
+      });
+      return reply.status(202).send(result);
+    },
+  );
+
+  app.get(
+    '/v1/chats/:sessionId/messages',
+    {
+      schema: {
+        summary: "A chat session's messages, oldest first",
+        tags: TAGS,
+        params: sessionParamsSchema,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    role: { type: 'string', enum: ['user', 'assistant'] },
+                    content: { type: 'string' },
+                    stepId: { type: 'string' },
+                    agentId: { type: 'string' },
+                    createdAt: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          },
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { sessionId } = parseOrThrow(SessionParams, request.params, 'chat session');
+      const turns = await deps.db.chats.list(sessionId);
+      return {
+        items: turns.map((turn) => ({
+          role: turn.role,
+          content: turn.content,
+          stepId: turn.stepId,
+          agentId: turn.agentId,
+          createdAt: turn.createdAt.toISOString(),
+        })),
+      };
+    },
+  );
+}
