@@ -60,6 +60,7 @@ export async function startWorker(
     redisUrl: config.redisUrl,
     queue: { prefix: config.queuePrefix, name: config.queueName },
     concurrency: config.workerConcurrency,
+    fleet: `${config.queuePrefix}.${config.queueName}`,
     steps: db.steps,
     chats: db.chats,
     agentLocks: config.serializeAgentSteps

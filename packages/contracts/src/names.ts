@@ -27,4 +27,6 @@ export const LABELS = {
   agentId: 'sandfleet.agent-id',
   workerId: 'sandfleet.worker-id',
   attempt: 'sandfleet.attempt',
+  /** The fleet (queue) a container belongs to: a worker reaps only its own fleet's orphans. */
+  fleet: 'sandfleet.fleet',
 } as const;

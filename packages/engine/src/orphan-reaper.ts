@@ -8,6 +8,8 @@ export interface OrphanReaperDeps {
   workerId: string;
   logger: Logger;
   intervalMs: number;
+  /** The fleet whose containers this reaper judges (see `LABELS.fleet`). */
+  fleet?: string;
 }
 
 /**
@@ -48,6 +50,7 @@ export class OrphanReaper {
       const removed = await sandbox.reapOrphans({
         selfWorkerId: workerId,
         isWorkerAlive: (id) => registry.isAlive(id),
+        fleet: this.#deps.fleet,
       });
       if (removed.length > 0) logger.info({ removed }, 'orphan containers removed');
       return removed;

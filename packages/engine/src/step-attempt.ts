@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   CHAT_HISTORY_FILE,
   commandArgv,
+  LABELS,
   RUNTIME_ENV,
   RuntimeResult,
   type StepSpec,
@@ -21,6 +22,8 @@ export interface StepAttemptInput {
   secrets: Record<string, string>;
   limits: ResolvedLimits;
   stopGraceMs: number;
+  /** Labels the container with its fleet, so only this fleet's reapers judge it. */
+  fleet?: string;
   /** Files for the runtime under /sandfleet (a chat's prior conversation). */
   runtimeFiles: SandboxRuntimeFile[];
   publisher: StepEventPublisher;
@@ -84,6 +87,7 @@ export async function runStepAttempt(
         limits: input.limits,
         network: spec.network,
         stopGraceMs: input.stopGraceMs,
+        ...(input.fleet === undefined ? {} : { labels: { [LABELS.fleet]: input.fleet } }),
       },
       {
         onOutput: (stream, chunk) =>

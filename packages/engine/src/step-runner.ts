@@ -51,6 +51,8 @@ export interface StepRunnerDeps {
   metrics?: StepRunMetrics;
   /** Chat sessions' turns; needed for `kind: chat` steps. */
   chats?: ChatRepository;
+  /** Fleet label of the containers (see `LABELS.fleet`); reapers judge only their own fleet's. */
+  fleet?: string;
   /** One step at a time per agent (its home volume); leave out to run an agent's steps in parallel. */
   agentLocks?: AgentLocks;
   /** How long a step whose agent is busy waits before it is tried again, ms. @defaultValue 1000 */
@@ -143,6 +145,7 @@ export class StepRunner {
           secrets,
           limits,
           stopGraceMs: this.#deps.stopGraceMs,
+          fleet: this.#deps.fleet,
           runtimeFiles,
           publisher,
           signal,

@@ -54,6 +54,7 @@ export class WorkerService {
       workerId: options.workerId,
       logger,
       intervalMs: options.reaperIntervalMs,
+      fleet: options.fleet,
     });
   }
 

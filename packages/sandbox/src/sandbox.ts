@@ -97,6 +97,8 @@ export interface SandboxContainer {
   id: string;
   stepId?: string;
   workerId?: string;
+  /** Value of the `sandfleet.fleet` label (the request's `labels`), when set. */
+  fleet?: string;
   /** Backend state, e.g. `created`, `running`, `exited`. */
   state: string;
 }
@@ -112,6 +114,11 @@ export interface Sandbox {
   reapOrphans(options: {
     selfWorkerId: string;
     isWorkerAlive(workerId: string): Promise<boolean>;
+    /**
+     * Only containers labelled `sandfleet.fleet` with this value (without the label when left
+     * out) are judged: a worker cannot tell whether another fleet's workers are alive.
+     */
+    fleet?: string;
   }): Promise<string[]>;
   /** Force-removes every Sandfleet container of this worker (used at start-up and by tests). */
   removeWorkerContainers(workerId: string): Promise<string[]>;

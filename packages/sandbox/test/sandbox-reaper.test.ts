@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 /** A container as a crashed or running worker would have left it. */
-async function workerContainer(workerId: string, stepId: string): Promise<string> {
+async function workerContainer(workerId: string, stepId: string, fleet?: string): Promise<string> {
   const container = await docker.createContainer({
     Image: TEST_IMAGE,
     Cmd: ['sleep', '60'],
@@ -21,6 +21,7 @@ async function workerContainer(workerId: string, stepId: string): Promise<string
       [LABELS.agentId]: 'nobody',
       [LABELS.workerId]: workerId,
       [LABELS.attempt]: '1',
+      ...(fleet === undefined ? {} : { [LABELS.fleet]: fleet }),
     },
     HostConfig: { NetworkMode: 'none' },
   });
@@ -58,6 +59,22 @@ describe('orphan containers', () => {
 
     expect(await bed.sandbox.removeWorkerContainers(live)).toEqual([liveId]);
     expect(await bed.sandbox.removeWorkerContainers(bed.workerId)).toEqual([selfId]);
+  });
+
+  it("judges only its own fleet's containers: another fleet's dead-looking worker is left alone", async () => {
+    const dead = bed.otherWorkerId('dead');
+    const ours = await workerContainer(dead, `step-ours-${bed.id}`, `fleet-a-${bed.id}`);
+    const theirs = await workerContainer(dead, `step-theirs-${bed.id}`, `fleet-b-${bed.id}`);
+    const removed = await bed.sandbox.reapOrphans({
+      selfWorkerId: bed.workerId,
+      isWorkerAlive: async () => false,
+      fleet: `fleet-a-${bed.id}`,
+    });
+    expect(removed).toEqual([ours]);
+    expect((await bed.sandbox.listContainers({ workerId: dead })).map((c) => [c.id, c.fleet])).toEqual([
+      [theirs, `fleet-b-${bed.id}`],
+    ]);
+    expect(await bed.sandbox.removeWorkerContainers(dead)).toEqual([theirs]);
   });
 
   it('answers ping and image lookups', async () => {

@@ -95,12 +95,15 @@ class DockerSandbox implements Sandbox {
   async reapOrphans(options: {
     selfWorkerId: string;
     isWorkerAlive(workerId: string): Promise<boolean>;
+    fleet?: string;
   }): Promise<string[]> {
     await this.retryPendingRemovals();
     const byWorker = new Map<string, string[]>();
     for (const container of await this.listContainers()) {
       // Without a worker id nobody can tell whose it is: leave it to an operator.
       if (!container.workerId || container.workerId === options.selfWorkerId) continue;
+      // Another fleet's worker heartbeats elsewhere: its containers are not ours to judge.
+      if (container.fleet !== options.fleet) continue;
       byWorker.set(container.workerId, [...(byWorker.get(container.workerId) ?? []), container.id]);
     }
     const workers = [...byWorker.keys()];
@@ -143,10 +146,12 @@ class DockerSandbox implements Sandbox {
       return containers.map((container) => {
         const stepId = container.Labels[LABELS.stepId];
         const workerId = container.Labels[LABELS.workerId];
+        const fleet = container.Labels[LABELS.fleet];
         return {
           id: container.Id,
           ...(stepId === undefined ? {} : { stepId }),
           ...(workerId === undefined ? {} : { workerId }),
+          ...(fleet === undefined ? {} : { fleet }),
           state: container.State,
         };
       });
