@@ -4,8 +4,13 @@
 #   bash infra/images/build-agent-runtime.sh minimal   sandfleet/agent-runtime:minimal (CI, tests; ~1 min)
 #   bash infra/images/build-agent-runtime.sh [full]    sandfleet/agent-runtime:latest  (every tool; ~10+ min)
 #
-# Idempotent: an existing image is kept unless SANDFLEET_REBUILD_IMAGES=1. Needs the base image
-# (infra/images/build-images.sh builds it). Other knobs, all optional:
+# It first builds the agent runtime (packages/agent-runtime, with pnpm when present) and stages its
+# dist/ into docker/agent-runtime/dist/ (gitignored), the image's ENTRYPOINT; the image's label
+# sandfleet.runtime-version is a hash of what was staged.
+#
+# Idempotent: an existing image with the same runtime version is kept unless
+# SANDFLEET_REBUILD_IMAGES=1. Needs the base image (infra/images/build-images.sh builds it). Other
+# knobs, all optional:
 #   SANDFLEET_AGENT_BASE_IMAGE       base image (default sandfleet/debian:bookworm)
 #   SANDFLEET_UPSTREAM_DOWNLOADS=1   full: also delta, eza, dust from pinned upstream tarballs
 #   SANDFLEET_CA_CERTS_DIR           extra CA certificates to trust (default /usr/local/share/ca-certificates)
@@ -27,9 +32,34 @@ case $toolbox in
   *) die "usage: $0 [minimal|full] (got '$toolbox')" ;;
 esac
 
+# The runtime: built (a few seconds; so the image never carries a stale one), then staged flat,
+# JavaScript only, with a package.json making Node load it as ES modules.
+runtime_pkg="$root/packages/agent-runtime"
+runtime_stage="$context/agent-runtime/dist"
+if command -v pnpm >/dev/null 2>&1 && [ -d "$root/node_modules" ]; then
+  pnpm --dir "$runtime_pkg" run --silent build
+fi
+[ -f "$runtime_pkg/dist/main.js" ] || die "$runtime_pkg/dist/main.js missing: run pnpm build"
+rm -rf "$runtime_stage"
+mkdir -p "$runtime_stage"
+cp -p "$runtime_pkg"/dist/*.js "$runtime_stage/"
+printf '{ "type": "module", "private": true }\n' >"$runtime_stage/package.json"
+# sha256 of each staged file's path and content (NUL-separated, in path order) and the launcher's.
+runtime_version=$(
+  cd "$context/agent-runtime"
+  for file in $(LC_ALL=C ls dist | sed 's|^|dist/|') sandfleet-agent-runtime; do
+    printf '%s\0' "$file"; cat "$file"; printf '\0'
+  done | sha256sum | cut -c1-16
+)
+log "runtime version $runtime_version"
+
 if [ "$rebuild" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
-  log "$tag present"
-  exit 0
+  present=$(docker image inspect -f '{{index .Config.Labels "sandfleet.runtime-version"}}' "$tag")
+  if [ "$present" = "$runtime_version" ]; then
+    log "$tag present"
+    exit 0
+  fi
+  log "$tag has runtime version '${present:-none}': rebuilding"
 fi
 docker image inspect "$base" >/dev/null 2>&1 || die "base image $base missing: run infra/images/build-images.sh"
 
@@ -48,6 +78,7 @@ DOCKER_BUILDKIT=0 docker build --force-rm \
   --build-arg "BASE_IMAGE=$base" \
   --build-arg "TOOLBOX=$toolbox" \
   --build-arg "UPSTREAM_DOWNLOADS=$upstream" \
+  --build-arg "RUNTIME_VERSION=$runtime_version" \
   -t "$tag" -f "$context/Dockerfile.agent-runtime" "$context"
 size=$(docker image inspect -f '{{.Size}}' "$tag")
 log "$tag built in $((SECONDS - started))s, $((size / 1000000)) MB"

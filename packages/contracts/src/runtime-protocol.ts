@@ -7,18 +7,25 @@ import { z } from 'zod';
  * `ESC ] sandfleet ; <token> ; <base64(JSON RuntimeMessage)> BEL`, between chunks of the step's
  * own output. The worker strips those sequences and publishes them as typed `runtime` events;
  * a sequence with another token stays plain output, so the step itself cannot forge events
- * (the runtime removes the token from the step's environment).
+ * (the runtime reads the token from {@link EVENT_TOKEN_FILE} and empties it before the step starts).
  */
 export const RUNTIME_EVENT_PREFIX = '\x1b]sandfleet;';
 export const RUNTIME_EVENT_END = '\x07';
 
 /** Environment variables the worker sets for the runtime. */
 export const RUNTIME_ENV = {
-  eventToken: 'SANDFLEET_EVENT_TOKEN',
+  /** File (under `/sandfleet/`) holding the token; the runtime reads it and empties it. */
+  eventTokenFile: 'SANDFLEET_EVENT_TOKEN_FILE',
   workspace: 'SANDFLEET_WORKSPACE',
   gitTokenEnv: 'SANDFLEET_GIT_TOKEN_ENV',
   chatHistoryFile: 'SANDFLEET_CHAT_HISTORY_FILE',
 } as const;
+
+/**
+ * Runtime file (under `/sandfleet/`) holding this attempt's event token. A file, not a variable:
+ * the step runs as the same user and could read any process's environment from /proc.
+ */
+export const EVENT_TOKEN_FILE = 'event-token';
 
 /** Runtime file (under `/sandfleet/`) holding a chat step's prior conversation. */
 export const CHAT_HISTORY_FILE = 'chat-history.json';

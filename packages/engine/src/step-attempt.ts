@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   CHAT_HISTORY_FILE,
   commandArgv,
+  EVENT_TOKEN_FILE,
   LABELS,
   RUNTIME_ENV,
   RuntimeResult,
@@ -80,10 +81,10 @@ export async function runStepAttempt(
         attempt: input.attempt,
         image: input.image,
         argv: commandArgv(spec.command),
-        env: { ...spec.env, ...runtimeEnv(spec, input, token), ...input.secrets },
+        env: { ...spec.env, ...runtimeEnv(spec, input), ...input.secrets },
         files: spec.files,
         input: inputText(spec.input),
-        runtimeFiles: input.runtimeFiles,
+        runtimeFiles: [...input.runtimeFiles, { name: EVENT_TOKEN_FILE, content: token }],
         limits: input.limits,
         network: spec.network,
         stopGraceMs: input.stopGraceMs,
@@ -110,17 +111,13 @@ function inputText(input: unknown): string | undefined {
 }
 
 /** The variables the agent runtime (and any step) reads about itself. */
-function runtimeEnv(
-  spec: StepSpec & { id: string },
-  input: StepAttemptInput,
-  token: string,
-): Record<string, string> {
+function runtimeEnv(spec: StepSpec & { id: string }, input: StepAttemptInput): Record<string, string> {
   const env: Record<string, string> = {
     SANDFLEET_STEP_ID: spec.id,
     SANDFLEET_AGENT_ID: spec.agentId,
     SANDFLEET_KIND: spec.kind,
     SANDFLEET_ATTEMPT: String(input.attempt),
-    [RUNTIME_ENV.eventToken]: token,
+    [RUNTIME_ENV.eventTokenFile]: `/sandfleet/${EVENT_TOKEN_FILE}`,
   };
   if (spec.runId) env.SANDFLEET_RUN_ID = spec.runId;
   if (spec.taskId) env.SANDFLEET_TASK_ID = spec.taskId;

@@ -1,0 +1,55 @@
+import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Largest result file read; a larger one is ignored with a warning. */
+export const MAX_RESULT_BYTES = 256 * 1024;
+
+export interface ResultRead {
+  /** The file's JSON; undefined when the command wrote none (or an invalid one). */
+  result?: unknown;
+  /** Why a file that exists was not used. */
+  warning?: string;
+}
+
+/**
+ * `$SANDFLEET_RESULT_FILE`: a path in a directory of the runtime's own (mode 0700) where the
+ * command may write its result as JSON.
+ */
+export class ResultFile {
+  readonly path: string;
+  readonly #dir: string;
+
+  private constructor(dir: string) {
+    this.#dir = dir;
+    this.path = join(dir, 'result.json');
+  }
+
+  /** Creates a fresh directory `sandfleet-result-XXXXXX` under `tmpDir`. */
+  static async create(tmpDir: string): Promise<ResultFile> {
+    return new ResultFile(await mkdtemp(join(tmpDir, 'sandfleet-result-')));
+  }
+
+  /**
+   * Reads the result after the command exited. Only a regular file is read (not a link, and not
+   * a FIFO, which would block the runtime).
+   */
+  async read(): Promise<ResultRead> {
+    const info = await lstat(this.path).catch(() => undefined);
+    if (info === undefined) return {};
+    if (!info.isFile()) return { warning: `${this.path} is not a regular file: ignored` };
+    if (info.size > MAX_RESULT_BYTES) {
+      return { warning: `${this.path} has ${info.size} bytes, more than ${MAX_RESULT_BYTES}: ignored` };
+    }
+    const text = await readFile(this.path, 'utf8');
+    if (text.trim() === '') return {};
+    try {
+      return { result: JSON.parse(text) as unknown };
+    } catch {
+      return { warning: `${this.path} is not JSON: ignored` };
+    }
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.#dir, { recursive: true, force: true });
+  }
+}
