@@ -6,9 +6,10 @@ export function cancelCommand(): Command {
   return new Command('cancel')
     .description('cancel a step: a queued one is removed, a running one is stopped (SIGTERM, grace, SIGKILL)')
     .argument('<id>', 'step id')
-    .action((id: string) =>
-      withContext(async (ctx) => {
-        const result = await ctx.canceller().cancel(id);
+    .action((id: string, _options: unknown, command: Command) =>
+      withContext(command, async (ctx) => {
+        const steps = await ctx.steps();
+        const result = await steps.cancel(id);
         if (!result.accepted) {
           process.stdout.write(`step ${id} already ended: ${result.status}\n`);
           return 0;

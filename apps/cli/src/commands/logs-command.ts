@@ -1,5 +1,6 @@
-import { readEvents } from '@sandfleet/stream';
+import type { StepEvent } from '@sandfleet/contracts';
 import { Command } from 'commander';
+import { followStep } from '../follow-step.js';
 import { printEvents } from '../print-events.js';
 import { withContext } from '../with-context.js';
 
@@ -11,13 +12,14 @@ export function logsCommand(): Command {
     .option('-f, --follow', 'follow live until the step finishes; exit with its exit code')
     .option('--since <seq>', 'start after this event seq', '0')
     .option('--json', 'print events as JSON lines')
-    .action((id: string, options: { follow?: boolean; since: string; json?: boolean }) =>
-      withContext(async (ctx) => {
+    .action((id: string, options: { follow?: boolean; since: string; json?: boolean }, command: Command) =>
+      withContext(command, async (ctx) => {
+        const steps = await ctx.steps();
         const afterSeq = Number.parseInt(options.since, 10) || 0;
-        if (options.follow) return (await printEvents(ctx.subscriber.follow(id, { afterSeq }), options)) ?? 1;
-        const events = await readEvents({ redis: ctx.redis, stepId: id, afterSeq });
+        if (options.follow) return followStep(steps, id, afterSeq, options);
+        const events = await steps.replay(id, afterSeq);
         if (events.length === 0) {
-          const row = await ctx.db.steps.get(id);
+          const row = await steps.get(id);
           if (!row) throw new Error(`no step with id ${id}`);
           process.stdout.write(row.output); // events expired: fall back to the stored output
           return 0;
@@ -28,6 +30,6 @@ export function logsCommand(): Command {
     );
 }
 
-async function* iterate<T>(items: T[]): AsyncIterable<T> {
+async function* iterate(items: StepEvent[]): AsyncIterable<StepEvent> {
   yield* items;
 }

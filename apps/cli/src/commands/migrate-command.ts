@@ -5,9 +5,9 @@ import { withContext } from '../with-context.js';
 export function migrateCommand(): Command {
   return new Command('migrate')
     .description('apply pending database migrations (re-running is a no-op)')
-    .action(() =>
-      withContext(async (ctx) => {
-        const { applied } = await ctx.db.migrate();
+    .action((_options: unknown, command: Command) =>
+      withContext(command, async (ctx) => {
+        const { applied } = await (await (await ctx.direct()).db()).migrate();
         process.stdout.write(
           applied.length === 0
             ? 'database schema is up to date\n'

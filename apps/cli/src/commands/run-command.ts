@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { StepSpecInput } from '@sandfleet/contracts';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { printEvents } from '../print-events.js';
+import { followStep } from '../follow-step.js';
 import { withContext } from '../with-context.js';
 import { collect, keyValues, positiveInt } from './option-parsers.js';
 
@@ -31,7 +31,10 @@ interface RunOptions {
   verbose?: boolean;
 }
 
-/** `sandfleet run [options] -- <command...>`: enqueue a step and stream it, exiting with its exit code. */
+/**
+ * `sandfleet run [options] -- <command...>`: enqueue a step and stream it, exiting with its exit code;
+ * through the API when one is configured, else on Redis and PostgreSQL.
+ */
 export function runCommand(): Command {
   return new Command('run')
     .description('run a step: enqueue it, stream its output live, exit with its exit code')
@@ -64,16 +67,17 @@ export function runCommand(): Command {
     .option('-d, --detach', 'print the step id and return at once')
     .option('--json', 'print events as JSON lines')
     .option('-v, --verbose', 'print status changes')
-    .action((argv: string[], options: RunOptions) =>
-      withContext(async (ctx) => {
+    .action((argv: string[], options: RunOptions, command: Command) =>
+      withContext(command, async (ctx) => {
         const spec = buildSpec(argv, options, ctx.config.agentId);
-        const { id } = await ctx.queue.enqueue(spec);
+        const steps = await ctx.steps();
+        const { id } = await steps.enqueue(spec);
         if (options.detach) {
           process.stdout.write(`${id}\n`);
           return 0;
         }
-        // follow() subscribes before it replays, so nothing the step printed so far is missed.
-        return (await printEvents(ctx.subscriber.follow(id, { afterSeq: 0 }), options)) ?? 1;
+        // Following replays from the first event, so nothing the step printed so far is missed.
+        return followStep(steps, id, 0, options);
       }),
     );
 }

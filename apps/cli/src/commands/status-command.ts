@@ -1,4 +1,4 @@
-import type { StepRecord } from '@sandfleet/db';
+import type { StepRecord } from '@sandfleet/client';
 import { Command } from 'commander';
 import { withContext } from '../with-context.js';
 
@@ -8,9 +8,10 @@ export function statusCommand(): Command {
     .description("show a step's recorded status, exit code, timings and error")
     .argument('<id>', 'step id')
     .option('--json', 'print the whole row as JSON (output included)')
-    .action((id: string, options: { json?: boolean }) =>
-      withContext(async (ctx) => {
-        const row = await ctx.db.steps.get(id);
+    .action((id: string, options: { json?: boolean }, command: Command) =>
+      withContext(command, async (ctx) => {
+        const steps = await ctx.steps();
+        const row = await steps.get(id);
         if (!row) {
           process.stderr.write(`sandfleet: no step with id ${id}\n`);
           return 1;
@@ -30,9 +31,9 @@ function describeStep(row: StepRecord): string {
     ['attempts', row.attempts],
     ['worker', row.workerId],
     ['image', row.image],
-    ['created', row.createdAt?.toISOString()],
-    ['started', row.startedAt?.toISOString()],
-    ['finished', row.finishedAt?.toISOString()],
+    ['created', row.createdAt],
+    ['started', row.startedAt],
+    ['finished', row.finishedAt],
     ['duration', row.durationMs === null ? null : `${row.durationMs} ms`],
     ['oom killed', row.oomKilled || null],
     ['output', `${row.outputBytes} bytes${row.outputTruncated ? ' (truncated)' : ''}`],

@@ -1,0 +1,90 @@
+import type { CliConfig } from '@sandfleet/config';
+import type { SandfleetDatabase } from '@sandfleet/db';
+import type { StepCanceller } from '@sandfleet/engine';
+import type { createRedisConnection, StepQueue } from '@sandfleet/queue';
+import type { CancelBus, EventSubscriber } from '@sandfleet/stream';
+
+type Redis = ReturnType<typeof createRedisConnection>;
+
+/**
+ * Redis and PostgreSQL connections of a CLI command that talks to them directly, each opened on
+ * first use and closed together. Each package is loaded only when first needed: the drivers,
+ * BullMQ and the engine take most of the CLI's start-up time (`ls` needs only PostgreSQL).
+ */
+export class DirectConnections {
+  readonly #config: CliConfig;
+  #db?: Promise<SandfleetDatabase>;
+  #redis?: Promise<Redis>;
+  #queue?: Promise<StepQueue>;
+  #subscriber?: Promise<EventSubscriber>;
+  #cancelBus?: Promise<CancelBus>;
+
+  constructor(config: CliConfig) {
+    this.#config = config;
+  }
+
+  db(): Promise<SandfleetDatabase> {
+    this.#db ??= import('@sandfleet/db').then(({ createDatabase }) =>
+      createDatabase({
+        connectionString: this.#config.databaseUrl,
+        schema: this.#config.databaseSchema,
+        maxConnections: 2,
+      }),
+    );
+    return this.#db;
+  }
+
+  redis(): Promise<Redis> {
+    this.#redis ??= import('@sandfleet/queue').then(({ createRedisConnection }) =>
+      createRedisConnection({ url: this.#config.redisUrl, role: 'producer', name: 'sandfleet-cli' }),
+    );
+    return this.#redis;
+  }
+
+  queue(): Promise<StepQueue> {
+    this.#queue ??= (async () => {
+      const [{ StepQueue }, db] = await Promise.all([import('@sandfleet/queue'), this.db()]);
+      return new StepQueue({
+        redisUrl: this.#config.redisUrl,
+        prefix: this.#config.queuePrefix,
+        name: this.#config.queueName,
+        store: db.steps,
+      });
+    })();
+    return this.#queue;
+  }
+
+  subscriber(): Promise<EventSubscriber> {
+    this.#subscriber ??= (async () => {
+      const [{ EventSubscriber }, redis] = await Promise.all([import('@sandfleet/stream'), this.redis()]);
+      return new EventSubscriber({ redis });
+    })();
+    return this.#subscriber;
+  }
+
+  async canceller(): Promise<StepCanceller> {
+    const [{ StepCanceller }, { CancelBus, StepEventPublisher }, db, queue, redis] = await Promise.all([
+      import('@sandfleet/engine'),
+      import('@sandfleet/stream'),
+      this.db(),
+      this.queue(),
+      this.redis(),
+    ]);
+    this.#cancelBus ??= Promise.resolve(new CancelBus({ redis }));
+    return new StepCanceller({
+      steps: db.steps,
+      queue,
+      cancelBus: await this.#cancelBus,
+      openPublisher: (options) => StepEventPublisher.open({ redis, ...options }),
+    });
+  }
+
+  async close(): Promise<void> {
+    const opened = async <T>(connection: Promise<T> | undefined) => connection?.catch(() => undefined);
+    await (await opened(this.#subscriber))?.close();
+    await (await opened(this.#cancelBus))?.close();
+    await (await opened(this.#queue))?.close();
+    (await opened(this.#redis))?.disconnect();
+    await (await opened(this.#db))?.close();
+  }
+}
