@@ -12,13 +12,32 @@ const iterations = Number(process.argv[2] ?? 20);
 const docker = new Docker();
 const command = ['echo', 'hello'];
 
-async function rawRun(): Promise<{ total: number; firstOutput: number }> {
+/** What Sandfleet asks of Docker for every step: limits, hardening, the agent's home and the vault. */
+const hardened = (agentId: string) => ({
+  NetworkMode: 'none',
+  Init: true,
+  CapDrop: ['ALL'],
+  SecurityOpt: ['no-new-privileges'],
+  Memory: 64 * 1024 * 1024,
+  MemorySwap: 64 * 1024 * 1024,
+  NanoCpus: 1e9,
+  PidsLimit: 256,
+  LogConfig: { Type: 'none', Config: {} },
+  Mounts: [
+    { Type: 'volume' as const, Source: `sandfleet-home-${agentId}`, Target: '/home/agent' },
+    { Type: 'volume' as const, Source: 'sandfleet-vault-shared', Target: '/home/agent/vault/shared' },
+  ],
+});
+
+async function rawRun(
+  hostConfig: object = { NetworkMode: 'none' },
+): Promise<{ total: number; firstOutput: number }> {
   const t0 = performance.now();
   const container = await docker.createContainer({
     Image: TEST_IMAGE,
     Cmd: command,
     Labels: { 'sandfleet.bench': 'true' },
-    HostConfig: { NetworkMode: 'none' },
+    HostConfig: hostConfig,
   });
   const stream = await container.attach({ stream: true, stdout: true, stderr: true });
   let firstOutput = 0;
@@ -66,12 +85,15 @@ try {
   const agentId = fleet.agentId();
   for (let i = 0; i < 3; i++) {
     await rawRun();
+    await rawRun(hardened(agentId));
     await sandfleetRun(fleet, agentId);
   }
   const raw: { total: number; firstOutput: number }[] = [];
+  const rawHardened: { total: number; firstOutput: number }[] = [];
   const ours: { total: number; firstOutput: number }[] = [];
   for (let i = 0; i < iterations; i++) {
     raw.push(await rawRun());
+    rawHardened.push(await rawRun(hardened(agentId)));
     ours.push(await sandfleetRun(fleet, agentId));
   }
   const rawTotal = quantile(
@@ -81,6 +103,7 @@ try {
   const rows: [string, number[]][] = [
     ['raw dockerode create→start→wait→remove', raw.map((r) => r.total)],
     ['raw dockerode first output', raw.map((r) => r.firstOutput)],
+    ["raw dockerode, Sandfleet's container settings", rawHardened.map((r) => r.total)],
     ['sandfleet enqueue→first output', ours.map((r) => r.firstOutput)],
     ['sandfleet enqueue→recorded outcome', ours.map((r) => r.total)],
   ];
