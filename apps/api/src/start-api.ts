@@ -71,6 +71,7 @@ export async function startApi(
     prefix: config.queuePrefix,
     name: config.queueName,
     store: db.steps,
+    onError: (err) => logger.warn({ err }, 'queue connection error'),
   });
   const subscriber = new EventSubscriber({ redis });
   const cancelBus = new CancelBus({ redis });

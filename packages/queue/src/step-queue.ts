@@ -16,6 +16,11 @@ export interface StepQueueOptions extends QueueLocation {
   redisUrl: string;
   /** Records the `queued` row; leave out to enqueue like a plain BullMQ producer would. */
   store?: StepStoreForEnqueue;
+  /**
+   * Connection errors BullMQ reports in the background (calls still fail on their own). Without
+   * a listener they would be unhandled and end the process. @defaultValue ignore them
+   */
+  onError?(error: Error): void;
 }
 
 export interface EnqueueResult {
@@ -55,6 +60,7 @@ export class StepQueue {
       name: 'sandfleet-producer',
     });
     this.queue = new Queue(name, { connection: this.#redis, prefix });
+    this.queue.on('error', options.onError ?? (() => {}));
     this.#store = options.store;
   }
 
