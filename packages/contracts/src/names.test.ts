@@ -32,6 +32,7 @@ describe('names', () => {
       'sandfleet.agent-id',
       'sandfleet.worker-id',
       'sandfleet.attempt',
+      'sandfleet.fleet',
     ]);
   });
 });
