@@ -136,7 +136,11 @@ describe('HTTP API (in-process requests)', () => {
     expect(body).toMatchObject({ id, agentId, status: 'succeeded', exitCode: 0, attempts: 1 });
     expect(body.output).toBe(Array.from({ length: 300 }, (_, i) => `${i + 1}\n`).join(''));
     expect(new Date(body.createdAt as string).toISOString()).toBe(body.createdAt);
-    const { logs } = await fleet.queue.queue.getJobLogs(id);
+    // The job log is written next to the outcome, not before it: wait for its last line.
+    const logs = await fleet.until('the job log to be complete', async () => {
+      const { logs } = await fleet.queue.queue.getJobLogs(id);
+      return logs.at(-1)?.startsWith('finished') ? logs : undefined;
+    });
     const lines = logs.slice(logs.findIndex((line) => line.startsWith('--- output')) + 1, -1);
     expect(lines).toEqual(Array.from({ length: 300 }, (_, i) => String(i + 1)));
   });
@@ -301,6 +305,7 @@ describe('HTTP API (in-process requests)', () => {
       '/healthz',
       '/metrics',
       '/readyz',
+      '/v1/chats/{sessionId}/messages',
       '/v1/steps',
       '/v1/steps/{id}',
       '/v1/steps/{id}/cancel',
