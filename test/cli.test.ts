@@ -131,6 +131,12 @@ describe('sandfleet CLI', () => {
     expect(await fleet.db.steps.get(id)).toBeUndefined();
   });
 
+  it('builds the agent-runtime image with `image build`, skipping a current one', async () => {
+    const result = await sandfleet('image', 'build', '--toolbox', 'minimal');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('sandfleet/agent-runtime:minimal');
+  });
+
   it.each([
     [['run', '--env', 'foo', '--', 'true'], '--env takes KEY=VALUE'],
     [['run', '--timeout', '0', '--', 'true'], '--timeout'],

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { apiCommand } from './commands/api-command.js';
 import { cancelCommand } from './commands/cancel-command.js';
 import { doctorCommand } from './commands/doctor-command.js';
+import { imageCommand } from './commands/image-command.js';
 import { logsCommand } from './commands/logs-command.js';
 import { lsCommand } from './commands/ls-command.js';
 import { migrateCommand } from './commands/migrate-command.js';
@@ -44,8 +45,9 @@ export function createProgram(): Command {
     .addCommand(apiCommand())
     .addCommand(upCommand())
     .addCommand(migrateCommand())
-    .addCommand(doctorCommand());
-  for (const command of [program, ...program.commands]) {
+    .addCommand(doctorCommand())
+    .addCommand(imageCommand());
+  for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {
     // Throw instead of exiting so main() can map usage errors to exit code 2.
     command.exitOverride();
     command.configureHelp({ showGlobalOptions: true });
