@@ -13,8 +13,11 @@ describe('fleet resilience', () => {
 
   it('runs 200 steps on two workers, each exactly once, every row terminal', async () => {
     fleet = await TestFleet.create();
-    const a = await fleet.startWorker({ SANDFLEET_WORKER_CONCURRENCY: '4' });
-    const b = await fleet.startWorker({ SANDFLEET_WORKER_CONCURRENCY: '4' });
+    // Production-length locks: the fleet's 3 s test locks can lapse on a loaded machine and
+    // (correctly) run a step again elsewhere, which this test is not about.
+    const workerEnv = { SANDFLEET_WORKER_CONCURRENCY: '4', SANDFLEET_LOCK_DURATION_MS: '30000' };
+    const a = await fleet.startWorker(workerEnv);
+    const b = await fleet.startWorker(workerEnv);
     const ids = Array.from({ length: 200 }, () => fleet?.stepId() as string);
     // Steps of one agent run one at a time; 25 agents keep both workers busy.
     const agents = Array.from({ length: 25 }, () => fleet?.agentId() as string);
