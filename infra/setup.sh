@@ -72,13 +72,29 @@ fi
 ok "docker engine $(docker version --format '{{.Server.Version}}')"
 
 step "Redis"
+# Accepted steps live in Redis until a worker takes them: Redis must keep them across restarts
+# (append-only file, fsync every second) and never evict them. A Redis that set-up starts has that
+# from its command line; one that already runs (this machine kind starts one that keeps nothing on
+# disk) is switched to it at run time, and `sandfleet doctor` fails if it is ever started without.
+redis_durable=(--appendonly yes --appendfsync everysec --maxmemory-policy noeviction)
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   mkdir -p /var/lib/redis /var/log/redis
-  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" "${redis_durable[@]}" \
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
   wait_for 20 "Redis" redis-cli -h 127.0.0.1 -p 6379 ping
 fi
-ok "redis $(redis-cli -h 127.0.0.1 info server | sed -n 's/^redis_version:\(.*\)\r$/\1/p')"
+redis_get() { redis-cli -h 127.0.0.1 -p 6379 config get "$1" | sed -n 2p; }
+for ((i = 0; i < ${#redis_durable[@]}; i += 2)); do
+  name=${redis_durable[i]#--} value=${redis_durable[i + 1]}
+  if [ "$(redis_get "$name")" != "$value" ]; then
+    redis-cli -h 127.0.0.1 -p 6379 config set "$name" "$value" >/dev/null
+    echo "[setup]   redis: $name $value"
+  fi
+done
+# Switching the append-only file on rewrites it in the background: wait until it is written.
+wait_for 60 "Redis's append-only file" sh -c \
+  "redis-cli -h 127.0.0.1 -p 6379 info persistence | grep -q '^aof_rewrite_in_progress:0'"
+ok "redis $(redis-cli -h 127.0.0.1 info server | sed -n 's/^redis_version:\(.*\)\r$/\1/p'), append-only, noeviction"
 
 step "PostgreSQL"
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

@@ -6,6 +6,7 @@ import type { StepEvent } from '@sandfleet/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, cliEnvFrom, runCli, spawnCli } from './support/cli-process.js';
 import { spawnCliInTerminal } from './support/cli-terminal.js';
+import { startRedisServer } from './support/redis-server.js';
 import { type RunningApi, startTestApi, testToken } from './support/test-api.js';
 import { TestFleet } from './support/test-fleet.js';
 
@@ -277,6 +278,25 @@ describe('sandfleet CLI through the HTTP API, ls, doctor and up', () => {
     }
   });
 
+  it('doctor fails on a Redis that keeps nothing on disk and may evict, with the fix, and exits 1', async () => {
+    const redis = await startRedisServer(['--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru']);
+    try {
+      const result = await runCli(['doctor'], {
+        env: { ...fleet.workerEnv(), SANDFLEET_REDIS_URL: redis.url },
+      });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/^ok\s+redis\s/m);
+      expect(result.stdout).toMatch(
+        /^FAIL\s+redis durability\s+append-only file off.*maxmemory-policy allkeys-lru/m,
+      );
+      expect(result.stdout).toContain(
+        '--appendonly yes --appendfsync everysec --maxmemory-policy noeviction',
+      );
+    } finally {
+      await redis.close();
+    }
+  });
+
   it('doctor passes every check on the healthy setup, the API included, and exits 0', async () => {
     const env = { ...fleet.workerEnv(), SANDFLEET_API_URL: api.url, SANDFLEET_API_TOKEN: token };
     const result = await runCli(['doctor', '--json'], { env });
@@ -287,6 +307,7 @@ describe('sandfleet CLI through the HTTP API, ls, doctor and up', () => {
       'configuration',
       'docker',
       'redis',
+      'redis durability',
       'postgres',
       'migrations',
       'default image',

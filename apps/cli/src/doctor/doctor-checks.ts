@@ -11,7 +11,7 @@ import {
   WorkerConfig,
 } from '@sandfleet/config';
 import { createDatabase } from '@sandfleet/db';
-import { createRedisConnection } from '@sandfleet/queue';
+import { createRedisConnection, DURABLE_REDIS_SETTINGS, redisDurability } from '@sandfleet/queue';
 import { createDockerSandbox } from '@sandfleet/sandbox';
 import { type ApiOptions, apiTarget } from '../cli-context.js';
 
@@ -174,14 +174,15 @@ async function checkStores(config: CliConfig, timeoutMs: number): Promise<CheckR
   });
   try {
     const redisCheck = withTimeout(redis.ping(), timeoutMs).then(
-      () => ok('redis', `${shown.redisUrl} answers`),
-      (error: unknown) =>
+      async () => [ok('redis', `${shown.redisUrl} answers`), await durabilityCheck(redis, timeoutMs)],
+      (error: unknown) => [
         fail(
           'redis',
           `not reachable at ${shown.redisUrl}: ${reason(connectionError ?? error)}`,
-          'start Redis: redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no ' +
-            '(or bash infra/setup.sh), or set SANDFLEET_REDIS_URL',
+          `start Redis: ${DURABLE_REDIS_START} (or bash infra/setup.sh), or set SANDFLEET_REDIS_URL`,
         ),
+        skip('redis durability', 'Redis not reachable'),
+      ],
     );
     const postgresChecks = (async (): Promise<CheckResult[]> => {
       try {
@@ -213,10 +214,44 @@ async function checkStores(config: CliConfig, timeoutMs: number): Promise<CheckR
         return [reached, fail('migrations', `cannot read them: ${reason(error)}`, 'sandfleet migrate')];
       }
     })();
-    return [await redisCheck, ...(await postgresChecks)];
+    return [...(await redisCheck), ...(await postgresChecks)];
   } finally {
     redis.disconnect();
     await db.close();
+  }
+}
+
+const DURABLE_REDIS_FLAGS = Object.entries(DURABLE_REDIS_SETTINGS)
+  .map(([name, value]) => `--${name} ${value}`)
+  .join(' ');
+/** How set-up starts Redis: persistent (append-only file, fsync every second) and never evicting. */
+const DURABLE_REDIS_START = `redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --dir /var/lib/redis ${DURABLE_REDIS_FLAGS}`;
+
+/** Fails when Redis may lose accepted steps (no append-only file, or eviction on). */
+async function durabilityCheck(
+  redis: ReturnType<typeof createRedisConnection>,
+  timeoutMs: number,
+): Promise<CheckResult> {
+  try {
+    const durability = await withTimeout(redisDurability(redis), timeoutMs);
+    if (durability.problems.length === 0) {
+      const fsync = durability.appendFsync ? `, appendfsync ${durability.appendFsync}` : '';
+      return ok('redis durability', `append-only file on${fsync}, maxmemory-policy noeviction`);
+    }
+    const set = Object.entries(DURABLE_REDIS_SETTINGS)
+      .map(([name, value]) => `${name} ${value}`)
+      .join(', ');
+    return fail(
+      'redis durability',
+      durability.problems.join('; '),
+      `bash infra/setup.sh provisions it; by hand: redis-cli CONFIG SET for ${set}, then CONFIG REWRITE, or start it as ${DURABLE_REDIS_START}`,
+    );
+  } catch (error) {
+    return fail(
+      'redis durability',
+      `cannot read INFO: ${reason(error)}`,
+      'allow INFO for the Sandfleet user',
+    );
   }
 }
 
