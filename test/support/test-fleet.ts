@@ -29,6 +29,11 @@ export interface ChildWorker {
 
 export const randomId = (prefix: string) => `${prefix}${randomBytes(5).toString('hex')}`;
 
+export interface TestFleetOptions {
+  /** Another PostgreSQL than the machine's (a fault test's own server). */
+  databaseUrl?: string;
+}
+
 /** A worker started in this process, with its log lines kept for assertions. */
 export interface TestWorker extends RunningWorker {
   workerId: string;
@@ -45,6 +50,8 @@ export class TestFleet {
   readonly schema = `t_${this.id}`;
   readonly prefix = `sftest-${this.id}`;
   readonly db: SandfleetDatabase;
+  /** PostgreSQL of this fleet: the machine's, unless the test started its own. */
+  readonly databaseUrl: string;
   readonly redis = createRedisConnection({ url: TEST_REDIS_URL, role: 'producer', name: 'sandfleet-test' });
   readonly queue: StepQueue;
   readonly subscriber: EventSubscriber;
@@ -56,8 +63,9 @@ export class TestFleet {
   #workerCount = 0;
   readonly #agents: string[] = [];
 
-  private constructor() {
-    this.db = createDatabase({ connectionString: TEST_DATABASE_URL, schema: this.schema, maxConnections: 4 });
+  private constructor(options: TestFleetOptions) {
+    this.databaseUrl = options.databaseUrl ?? TEST_DATABASE_URL;
+    this.db = createDatabase({ connectionString: this.databaseUrl, schema: this.schema, maxConnections: 4 });
     this.queue = new StepQueue({ redisUrl: TEST_REDIS_URL, prefix: this.prefix, store: this.db.steps });
     this.subscriber = new EventSubscriber({ redis: this.redis });
     this.cancelBus = new CancelBus({ redis: this.redis });
@@ -73,8 +81,8 @@ export class TestFleet {
     return this.canceller.cancel(stepId);
   }
 
-  static async create(): Promise<TestFleet> {
-    const fleet = new TestFleet();
+  static async create(options: TestFleetOptions = {}): Promise<TestFleet> {
+    const fleet = new TestFleet(options);
     await fleet.db.migrate();
     return fleet;
   }
@@ -95,7 +103,7 @@ export class TestFleet {
   workerEnv(overrides: Record<string, string> = {}): Record<string, string> {
     this.#workerCount += 1;
     return {
-      SANDFLEET_DATABASE_URL: TEST_DATABASE_URL,
+      SANDFLEET_DATABASE_URL: this.databaseUrl,
       SANDFLEET_DATABASE_SCHEMA: this.schema,
       SANDFLEET_REDIS_URL: TEST_REDIS_URL,
       SANDFLEET_QUEUE_PREFIX: this.prefix,

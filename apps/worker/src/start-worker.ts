@@ -3,7 +3,7 @@ import { createDatabase } from '@sandfleet/db';
 import { ImageAllowlist, SecretResolver, WorkerService } from '@sandfleet/engine';
 import type { Logger } from '@sandfleet/logging';
 import { SandfleetMetrics, serveMetrics } from '@sandfleet/metrics';
-import { AgentLocks, createRedisConnection, WorkerRegistry } from '@sandfleet/queue';
+import { AgentLocks, createRedisConnection, StepQueue, WorkerRegistry } from '@sandfleet/queue';
 import { createDockerSandbox } from '@sandfleet/sandbox';
 import { CancelBus, StepEventPublisher } from '@sandfleet/stream';
 
@@ -49,6 +49,12 @@ export async function startWorker(
     redis,
     onError: (err, stepId) => logger.error({ err, stepId }, 'cancel handler failed'),
   });
+  const queue = { prefix: config.queuePrefix, name: config.queueName };
+  const producer = new StepQueue({
+    ...queue,
+    redisUrl: config.redisUrl,
+    onError: (err) => logger.warn({ err }, 'reconciler queue connection error'),
+  });
   const sandbox = createDockerSandbox({
     socketPath: config.dockerSocket,
     dockerCallConcurrency: config.dockerConcurrency,
@@ -58,7 +64,7 @@ export async function startWorker(
     workerId: config.workerId,
     logger,
     redisUrl: config.redisUrl,
-    queue: { prefix: config.queuePrefix, name: config.queueName },
+    queue,
     concurrency: config.workerConcurrency,
     fleet: `${config.queuePrefix}.${config.queueName}`,
     steps: db.steps,
@@ -102,6 +108,11 @@ export async function startWorker(
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     maxStalledCount: config.maxStalledCount,
+    reconciler: {
+      queue: producer,
+      intervalMs: config.reconcileIntervalMs,
+      staleAfterMs: config.reconcileAfterMs,
+    },
   });
   await db.ping();
   await sandbox.ping();
@@ -125,6 +136,7 @@ export async function startWorker(
         await service.close();
         await server?.close();
         await cancelBus.close();
+        await producer.close();
         await sandbox.close();
         redis.disconnect();
         await db.close();

@@ -47,6 +47,8 @@ describe('WorkerConfig', () => {
       drainGraceMs: 30_000,
       heartbeatMs: 5000,
       reaperIntervalMs: 15_000,
+      reconcileIntervalMs: 30_000,
+      reconcileAfterMs: 60_000,
       lockDurationMs: 30_000,
       stalledIntervalMs: 15_000,
       maxStalledCount: 2,

@@ -69,6 +69,10 @@ export const workerVars = {
   SANDFLEET_HEARTBEAT_MS: ms(100, 5000),
   /** Interval of the sweep for containers left by dead workers, ms. @defaultValue 15000 */
   SANDFLEET_REAPER_INTERVAL_MS: ms(100, 15_000),
+  /** Interval of the reconciler, which queues again steps whose job Redis lost, ms. @defaultValue 30000 */
+  SANDFLEET_RECONCILE_INTERVAL_MS: ms(100, 30_000),
+  /** A queued or running step is checked by the reconciler once its row is this old, ms. @defaultValue 60000 */
+  SANDFLEET_RECONCILE_AFTER_MS: ms(100, 60_000),
   /** BullMQ job lock; a dead worker's job is retried after about this long, ms. @defaultValue 30000 */
   SANDFLEET_LOCK_DURATION_MS: ms(100, 30_000),
   /** Interval of BullMQ's check for stalled jobs, ms. @defaultValue 15000 */

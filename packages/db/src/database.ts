@@ -1,4 +1,4 @@
-import type { StepCommand, StepKind, StepStatus } from '@sandfleet/contracts';
+import type { StepCommand, StepFile, StepKind, StepStatus } from '@sandfleet/contracts';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { JsonbText } from './pg-value.js';
 import type { StoredStepSpec } from './stored-step-spec.js';
@@ -15,7 +15,7 @@ type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefine
 type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 /**
- * Table `steps`: one row per step id (DESIGN.md contract). Column names are the SQL names;
+ * Table `steps`: one row per step id (public contract, docs/design.md). Column names are the SQL names;
  * repositories map rows to camelCase records.
  */
 export interface StepsTable {
@@ -51,6 +51,8 @@ export interface StepsTable {
   finished_at: NullableTimestamp;
   duration_ms: number | null;
   updated_at: GeneratedTimestamp;
+  /** File contents of a step that has not ended (for re-queueing it); null once it ends. */
+  pending_files: NullableJsonb<StepFile[]>;
 }
 
 /** The Kysely schema of the Sandfleet database. */

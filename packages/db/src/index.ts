@@ -49,5 +49,7 @@ export {
   type RecordRejectedInput,
   StepRepository,
   type StepRepositoryOptions,
+  type UnchangedStep,
+  type UnchangedStepsQuery,
 } from './step-repository.js';
 export type { StoredStepFile, StoredStepSpec } from './stored-step-spec.js';

@@ -14,7 +14,7 @@ import { type JsonbText, toJsonb, toPgText } from './pg-value.js';
 import { decodeStepCursor, encodeStepCursor } from './step-cursor.js';
 import { resolveLimit, type StepListFilter, type StepPage } from './step-list-filter.js';
 import { STEP_SUMMARY_COLUMNS, type StepRecord, toStepRecord, toStepSummary } from './step-record.js';
-import { toStoredStepSpec } from './stored-step-spec.js';
+import { restoreStepSpec, toStoredStepSpec } from './stored-step-spec.js';
 
 /** A step accepted for queueing. */
 export interface NewStep {
@@ -63,6 +63,21 @@ export interface RecordRejectedInput {
 
 /** Most JSON of a rejected job's data kept in `spec`. */
 const MAX_REJECTED_SPEC_CHARS = 64 * 1024;
+
+/** Which steps {@link StepRepository.listUnchangedSince} returns. */
+export interface UnchangedStepsQuery {
+  status: 'queued' | 'running';
+  updatedBefore: Date;
+  /** @defaultValue 100 */
+  limit?: number;
+}
+
+/** A step that has not changed for a while, with its whole spec when it can be queued again. */
+export interface UnchangedStep {
+  record: StepRecord;
+  /** Undefined when PostgreSQL no longer holds everything the step needs (its file contents). */
+  spec?: StepSpec & { id: string };
+}
 
 export interface MarkQueuedInput {
   id: string;
@@ -140,6 +155,7 @@ export class StepRepository {
           labels: jsonb(spec.labels, 'labels', context),
           priority: spec.priority ?? null,
           max_attempts: maxAttempts,
+          pending_files: spec.files.length === 0 ? null : jsonb(spec.files, 'files', context),
         })
         .onConflict((conflict) => conflict.column('id').doNothing())
         .returning('id')
@@ -201,6 +217,7 @@ export class StepRepository {
         ...(input.errorCode === undefined ? {} : { error_code: input.errorCode }),
         ...(result === undefined ? {} : { result }),
         ...(input.imageId === undefined ? {} : { image_id: input.imageId }),
+        pending_files: null,
         finished_at: sql<Date>`now()`,
         duration_ms: DURATION_MS,
         updated_at: sql<Date>`now()`,
@@ -245,6 +262,7 @@ export class StepRepository {
             .column('id')
             .doUpdateSet({
               status: 'error',
+              pending_files: null,
               error,
               error_code: input.errorCode,
               finished_at: sql<Date>`now()`,
@@ -343,6 +361,30 @@ export class StepRepository {
           ? { nextCursor: encodeStepCursor({ createdAt: last.cursor_created_at, id: last.id }) }
           : {}),
       };
+    });
+  }
+
+  /**
+   * Steps in `status` (`queued` or `running`) not changed since `updatedBefore`, oldest first: what
+   * the reconciler checks against the queue. Each comes with its whole spec when PostgreSQL still
+   * holds it (file contents included), ready to be queued again.
+   */
+  async listUnchangedSince(input: UnchangedStepsQuery): Promise<UnchangedStep[]> {
+    const { status, updatedBefore } = input;
+    return this.#run({}, async () => {
+      const rows = await this.#db
+        .selectFrom('steps')
+        .selectAll()
+        .where('status', '=', status)
+        .where('updated_at', '<', updatedBefore)
+        .orderBy('updated_at')
+        .limit(input.limit ?? 100)
+        .execute();
+      return rows.map((row) => {
+        const record = toStepRecord(row);
+        const spec = restoreStepSpec(record.spec, row.pending_files);
+        return spec === undefined ? { record } : { record, spec };
+      });
     });
   }
 

@@ -1,4 +1,4 @@
-import { fileContentBytes, type StepSpec } from '@sandfleet/contracts';
+import { fileContentBytes, type StepFile, StepSpec } from '@sandfleet/contracts';
 
 /** A spec file as stored: where it goes and how big it is, never its content. */
 export interface StoredStepFile {
@@ -25,4 +25,18 @@ export function toStoredStepSpec(spec: StepSpec): StoredStepSpec {
       size: fileContentBytes(file),
     })),
   };
+}
+
+/**
+ * The accepted spec again, from the stored spec and the row's pending file contents: undefined
+ * when the spec names files whose contents are gone, or when it no longer parses as StepSpec v1.
+ */
+export function restoreStepSpec(
+  stored: StoredStepSpec,
+  pendingFiles: StepFile[] | null,
+): (StepSpec & { id: string }) | undefined {
+  if (stored.files.length > 0 && (pendingFiles?.length ?? 0) !== stored.files.length) return undefined;
+  const parsed = StepSpec.safeParse({ ...stored, files: pendingFiles ?? [] });
+  if (!parsed.success || parsed.data.id === undefined) return undefined;
+  return { ...parsed.data, id: parsed.data.id };
 }

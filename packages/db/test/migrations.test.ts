@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATION_TABLE, type SandfleetDatabase } from '../src/index.js';
 
-const ALL_MIGRATIONS = ['0001-steps', '0002-chat-messages'];
+const ALL_MIGRATIONS = ['0001-steps', '0002-chat-messages', '0003-pending-files'];
 
 import { createTestDatabase, disposeTestDatabase, withClient } from './support/test-database.js';
 
@@ -27,6 +27,7 @@ const CONTRACT_COLUMNS: Record<string, { type: string; nullable: boolean; hasDef
   output: { type: 'text', nullable: false, hasDefault: true },
   output_bytes: { type: 'bigint', nullable: false, hasDefault: true },
   output_truncated: { type: 'boolean', nullable: false, hasDefault: true },
+  pending_files: { type: 'jsonb', nullable: true },
   error: { type: 'text', nullable: true },
   error_code: { type: 'text', nullable: true },
   result: { type: 'jsonb', nullable: true },

@@ -9,5 +9,6 @@ export * from './secret-resolver.js';
 export * from './step-attempt.js';
 export * from './step-canceller.js';
 export * from './step-limits.js';
+export * from './step-reconciler.js';
 export * from './step-runner.js';
 export * from './worker-service.js';

@@ -22,6 +22,7 @@ import { ChatTurns } from './chat-turns.js';
 import { EngineError } from './errors.js';
 import type { ImageAllowlist } from './image-allowlist.js';
 import { logOutputToJob } from './job-log-output.js';
+import { recordUntilStored } from './record-until-stored.js';
 import type { RunningSteps } from './running-steps.js';
 import type { SecretResolver } from './secret-resolver.js';
 import { runStepAttempt } from './step-attempt.js';
@@ -57,6 +58,11 @@ export interface StepRunnerDeps {
   agentLocks?: AgentLocks;
   /** How long a step whose agent is busy waits before it is tried again, ms. @defaultValue 1000 */
   agentBusyRetryMs?: number;
+  /**
+   * Aborted when the worker must stop. Until then, writes to PostgreSQL are retried while it is
+   * unreachable, so a finished container's outcome is kept rather than the step run again.
+   */
+  stopping?: AbortSignal;
 }
 
 /** Output logged with a step that did not succeed, for operators reading worker logs. */
@@ -98,7 +104,7 @@ export class StepRunner {
       exitCode,
       durationMs: Math.round(performance.now() - startedAt),
     });
-    const existing = await this.#deps.steps.get(stepId);
+    const existing = await this.#store('step row', () => this.#deps.steps.get(stepId));
     if (existing && isFinal(existing)) return summary(existing.status, existing.exitCode);
     if (existing?.cancelRequestedAt) {
       await this.#finish(stepId, { status: 'cancelled', exitCode: null }, undefined);
@@ -115,7 +121,9 @@ export class StepRunner {
       releaseSecrets = () => scope.release();
       const limits = resolveLimits(spec.limits, this.#deps.limits);
       lease = await this.#lockAgent(spec);
-      const row = await this.#deps.steps.markRunning({ id: stepId, workerId: this.#deps.workerId });
+      const row = await this.#store('running status', () =>
+        this.#deps.steps.markRunning({ id: stepId, workerId: this.#deps.workerId }),
+      );
       if (!row) return summary('skipped', null);
       if (row.attempts === 1 && row.startedAt) {
         this.#deps.metrics?.observeQueueWait((row.startedAt.getTime() - row.createdAt.getTime()) / 1000);
@@ -160,7 +168,8 @@ export class StepRunner {
         log.info('step handed back');
         throw new HandBackError(stepId);
       }
-      if (outcome.status === 'succeeded') await this.#chat?.after(spec, attempt.runtime, attempt.stdout);
+      if (outcome.status === 'succeeded')
+        await this.#store('chat reply', async () => this.#chat?.after(spec, attempt.runtime, attempt.stdout));
       await this.#finish(stepId, { ...outcome, run, result: attempt.runtime }, publisher);
       await this.#logOutput(delivery, publisher, log);
       const tail =
@@ -188,6 +197,7 @@ export class StepRunner {
       const failure = asSandfleetError(error, stepId);
       if (failure.retryable && delivery.attempt < delivery.maxAttempts) {
         log.warn({ err: failure, code: failure.code }, 'step attempt failed; will retry');
+        this.#deps.metrics?.stepRetried(failure.code);
         await this.#deps.steps.markQueued({ id: stepId, error: failure.message });
         await publisher?.status({ status: 'queued', message: `retrying: ${failure.message}` });
         throw failure;
@@ -239,8 +249,19 @@ export class StepRunner {
       throw error;
     }
     const spec = { ...parsed.data, id: stepId };
-    await this.#deps.steps.insertQueued({ id: stepId, spec });
+    await this.#store('queued row', () => this.#deps.steps.insertQueued({ id: stepId, spec }));
     return spec;
+  }
+
+  /** A PostgreSQL write (or read) of the step, waited out while the database is unreachable. */
+  #store<T>(what: string, write: () => Promise<T>): Promise<T> {
+    const { logger, stopping, metrics } = this.#deps;
+    return recordUntilStored(write, {
+      what,
+      logger,
+      ...(stopping ? { stopping } : {}),
+      onRetry: () => metrics?.stepRetried('db_unavailable'),
+    });
   }
 
   /** Takes the agent's lock, or defers the step while another step of the agent runs. */
@@ -268,19 +289,21 @@ export class StepRunner {
   /** Records the terminal state; only the call that makes the transition publishes `finished`. */
   async #finish(stepId: string, finish: Finish, publisher: StepEventPublisher | undefined): Promise<void> {
     const { run, error } = finish;
-    const row = await this.#deps.steps.markFinished({
-      id: stepId,
-      status: finish.status,
-      exitCode: finish.exitCode,
-      output: publisher?.capturedOutput ?? '',
-      outputBytes: publisher?.outputBytes ?? 0,
-      outputTruncated: publisher?.truncated ?? false,
-      oomKilled: run?.oomKilled ?? false,
-      error: error?.message ?? null,
-      errorCode: error?.code ?? null,
-      imageId: run?.imageId ?? null,
-      ...(finish.result === undefined ? {} : { result: finish.result }),
-    });
+    const row = await this.#store('step outcome', () =>
+      this.#deps.steps.markFinished({
+        id: stepId,
+        status: finish.status,
+        exitCode: finish.exitCode,
+        output: publisher?.capturedOutput ?? '',
+        outputBytes: publisher?.outputBytes ?? 0,
+        outputTruncated: publisher?.truncated ?? false,
+        oomKilled: run?.oomKilled ?? false,
+        error: error?.message ?? null,
+        errorCode: error?.code ?? null,
+        imageId: run?.imageId ?? null,
+        ...(finish.result === undefined ? {} : { result: finish.result }),
+      }),
+    );
     if (!row) return;
     this.#deps.metrics?.stepFinished(finish.status, (row.durationMs ?? 0) / 1000);
     this.#deps.metrics?.addOutputBytes(publisher?.outputBytes ?? 0);

@@ -1,8 +1,10 @@
 import type { Logger } from '@sandfleet/logging';
 import { type QueueLocation, StepWorker, type WorkerRegistry } from '@sandfleet/queue';
 import type { CancelBus } from '@sandfleet/stream';
+import { endInError } from './end-in-error.js';
 import { OrphanReaper } from './orphan-reaper.js';
 import { RunningSteps } from './running-steps.js';
+import { type ReconcileReport, StepReconciler, type StepReconcilerDeps } from './step-reconciler.js';
 import { StepRunner, type StepRunnerDeps } from './step-runner.js';
 
 export interface WorkerServiceOptions extends Omit<StepRunnerDeps, 'running' | 'logger'> {
@@ -19,6 +21,8 @@ export interface WorkerServiceOptions extends Omit<StepRunnerDeps, 'running' | '
   stalledIntervalMs?: number;
   /** Times a step's worker may die under it before the step ends in error. @defaultValue 2 */
   maxStalledCount?: number;
+  /** Puts back jobs Redis lost (PostgreSQL is the record of accepted steps); leave out to turn off. */
+  reconciler?: Pick<StepReconcilerDeps, 'queue' | 'intervalMs' | 'staleAfterMs'>;
 }
 
 /**
@@ -27,15 +31,23 @@ export interface WorkerServiceOptions extends Omit<StepRunnerDeps, 'running' | '
  */
 export class WorkerService {
   readonly running = new RunningSteps();
+  /** Aborted once the drain grace is over: writes then stop waiting for PostgreSQL. */
+  readonly #stopping = new AbortController();
   readonly #options: WorkerServiceOptions;
   readonly #worker: StepWorker;
   readonly #reaper: OrphanReaper;
+  readonly #reconciler: StepReconciler | undefined;
   #closed?: Promise<void>;
 
   constructor(options: WorkerServiceOptions) {
     this.#options = options;
     const logger = options.logger;
-    const runner = new StepRunner({ ...options, running: this.running, logger });
+    const runner = new StepRunner({
+      ...options,
+      running: this.running,
+      logger,
+      stopping: this.#stopping.signal,
+    });
     this.#worker = new StepWorker({
       ...options.queue,
       redisUrl: options.redisUrl,
@@ -56,6 +68,21 @@ export class WorkerService {
       intervalMs: options.reaperIntervalMs,
       fleet: options.fleet,
     });
+    this.#reconciler =
+      options.reconciler &&
+      new StepReconciler({
+        ...options.reconciler,
+        steps: options.steps,
+        sandbox: options.sandbox,
+        openPublisher: options.openPublisher,
+        logger,
+        onRepair: (kind) => options.metrics?.reconcilerRepaired(kind),
+      });
+  }
+
+  /** The reconciler's sweep, run now (tests, operators); undefined when it is off. */
+  reconcile(): Promise<ReconcileReport> | undefined {
+    return this.#reconciler?.reconcile();
   }
 
   async start(): Promise<void> {
@@ -66,6 +93,7 @@ export class WorkerService {
       if (this.running.stop(stepId, 'cancel')) logger.info({ stepId }, 'cancel requested; stopping step');
     });
     await this.#worker.start();
+    this.#reconciler?.start();
     logger.info({ workerId, concurrency }, 'worker started');
   }
 
@@ -80,30 +108,16 @@ export class WorkerService {
    * outcome (then this is a no-op): a step whose workers kept dying is not left `running`.
    */
   async #endFailedJob(stepId: string, reason: string): Promise<void> {
-    const { steps, openPublisher, logger } = this.#options;
-    const row = await steps.markFinished({
-      id: stepId,
-      status: 'error',
-      exitCode: null,
-      error: reason,
-      errorCode: 'JOB_FAILED',
-    });
-    if (!row) return;
-    logger.error({ stepId, reason }, 'step job failed in the queue; step ended in error');
-    const publisher = await openPublisher({ stepId, secrets: [], outputLimitBytes: 1024 });
-    await publisher.finished({
-      status: 'error',
-      exitCode: null,
-      error: reason,
-      durationMs: row.durationMs ?? undefined,
-    });
-    await publisher.close();
+    const { logger } = this.#options;
+    if (await endInError(this.#options, stepId, { code: 'JOB_FAILED', message: reason }))
+      logger.error({ stepId, reason }, 'step job failed in the queue; step ended in error');
   }
 
   async #drain(): Promise<void> {
     const { logger, drainGraceMs, registry } = this.#options;
     logger.info({ running: this.running.size, drainGraceMs }, 'worker draining');
     const grace = setTimeout(() => {
+      this.#stopping.abort();
       const stopped = this.running.stopAll('shutdown');
       if (stopped > 0)
         logger.warn({ stopped }, 'drain grace over; stopping running steps and handing them back');
@@ -114,6 +128,7 @@ export class WorkerService {
       clearTimeout(grace);
     }
     await this.#reaper.stop();
+    await this.#reconciler?.stop();
     await registry.stop();
     logger.info('worker stopped');
   }

@@ -61,6 +61,8 @@ export class SandfleetMetrics implements StepRunMetrics {
   readonly #containerPhase: Histogram<'phase'>;
   readonly #activeContainers: Gauge<'worker_id'>;
   readonly #outputBytes: Counter;
+  readonly #retries: Counter<'cause'>;
+  readonly #repairs: Counter<'kind'>;
   readonly #httpRequests: Counter<'method' | 'route' | 'status_code'>;
   readonly #httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   readonly #collectFailures: Counter<'source'>;
@@ -109,6 +111,18 @@ export class SandfleetMetrics implements StepRunMetrics {
     this.#outputBytes = new Counter({
       name: 'sandfleet_step_output_bytes_total',
       help: 'Bytes printed by steps, including output dropped past their limit.',
+      registers,
+    });
+    this.#retries = new Counter({
+      name: 'sandfleet_step_retries_total',
+      help: 'Infrastructure failures a worker retried, by cause (an error code, or db_unavailable for a write waiting on PostgreSQL).',
+      labelNames: ['cause'],
+      registers,
+    });
+    this.#repairs = new Counter({
+      name: 'sandfleet_reconciler_repairs_total',
+      help: 'Steps the reconciler repaired, by kind: queued_without_job, running_without_job, lost (ended in error).',
+      labelNames: ['kind'],
       registers,
     });
     this.#httpRequests = new Counter({
@@ -200,6 +214,14 @@ export class SandfleetMetrics implements StepRunMetrics {
 
   addOutputBytes(bytes: number): void {
     if (Number.isFinite(bytes) && bytes > 0) this.#outputBytes.inc(bytes);
+  }
+
+  stepRetried(cause: string): void {
+    this.#retries.inc({ cause });
+  }
+
+  reconcilerRepaired(kind: string): void {
+    this.#repairs.inc({ kind });
   }
 
   /** Records one answered HTTP request. */

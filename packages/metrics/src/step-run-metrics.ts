@@ -28,4 +28,8 @@ export interface StepRunMetrics {
   stepFinished(status: string, durationSeconds: number): void;
   /** Bytes a step printed (all of it, including what its output limit dropped). */
   addOutputBytes(bytes: number): void;
+  /** An infrastructure failure is being retried; `cause` is its error code (or `db_unavailable`). */
+  stepRetried(cause: string): void;
+  /** The reconciler repaired a step (`queued_without_job`, `running_without_job`, `lost`). */
+  reconcilerRepaired(kind: string): void;
 }

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as steps0001 from './0001-steps.js';
 import * as chatMessages0002 from './0002-chat-messages.js';
+import * as pendingFiles0003 from './0003-pending-files.js';
 
 /**
  * Every migration, by name. Names sort in the order they run; imported statically so the built
@@ -10,6 +11,7 @@ import * as chatMessages0002 from './0002-chat-messages.js';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-steps': steps0001,
   '0002-chat-messages': chatMessages0002,
+  '0003-pending-files': pendingFiles0003,
 });
 
 /** Hands Kysely's Migrator the statically imported {@link MIGRATIONS}. */
