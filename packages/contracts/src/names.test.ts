@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cancelChannel,
   eventsKey,
+  fenceKey,
   JOB_NAME,
   LABELS,
   QUEUE_NAME,
@@ -23,6 +24,7 @@ describe('names', () => {
     expect(redisKey('a', 'b')).toBe('sandfleet:a:b');
     expect(cancelChannel()).toBe('sandfleet:cancel');
     expect(workerKey('host-1')).toBe('sandfleet:workers:host-1');
+    expect(fenceKey('abc')).toBe('sandfleet:fence:abc');
   });
 
   it('keeps the public container label names', () => {

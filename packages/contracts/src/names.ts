@@ -15,6 +15,8 @@ export function redisKey(...parts: string[]): string {
 
 /** Pub/sub channel and replay stream of a step's events (both `sandfleet:events:{stepId}`). */
 export const eventsKey = (stepId: string) => redisKey('events', stepId);
+/** Which attempt of a step may publish its events, and whether it has finished (internal). */
+export const fenceKey = (stepId: string) => redisKey('fence', stepId);
 /** Pub/sub channel on which cancel requests nudge the worker running the step. */
 export const cancelChannel = () => redisKey('cancel');
 /** Heartbeat key of a live worker; expires when the worker stops renewing it. */

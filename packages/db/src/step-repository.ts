@@ -50,6 +50,11 @@ export interface MarkFinishedInput {
   errorCode?: string | null;
   result?: unknown;
   imageId?: string | null;
+  /**
+   * The attempt recording it (the row's `attempts` when that attempt started): the outcome is
+   * written only while no later attempt has started, so a stale attempt records nothing.
+   */
+  attempt?: number;
 }
 
 /** A job whose data is not a valid StepSpec: recorded as `error` so it has a row and an outcome. */
@@ -83,6 +88,10 @@ export interface MarkQueuedInput {
   id: string;
   /** Why the step went back to the queue; undefined keeps the stored error. */
   error?: string | null;
+  /** The attempt handing it back: a no-op once a later attempt has started (see `MarkFinishedInput`). */
+  attempt?: number;
+  /** Only a step in this status is put back (the reconciler's `running`). */
+  fromStatus?: 'running';
 }
 
 export interface StepRepositoryOptions {
@@ -176,14 +185,18 @@ export class StepRepository {
       throw invalidArgument('attempt must be a positive integer', context);
     }
     return this.#run(context, async () => {
-      const row = await this.#updateUnlessTerminal(id, {
-        status: 'running',
-        attempts:
-          attempt === undefined ? sql<number>`attempts + 1` : sql<number>`greatest(attempts, ${attempt})`,
-        worker_id: workerId,
-        started_at: sql<Date>`coalesce(started_at, now())`,
-        updated_at: sql<Date>`now()`,
-      });
+      const row = await this.#updateUnlessTerminal(
+        id,
+        {},
+        {
+          status: 'running',
+          attempts:
+            attempt === undefined ? sql<number>`attempts + 1` : sql<number>`greatest(attempts, ${attempt})`,
+          worker_id: workerId,
+          started_at: sql<Date>`coalesce(started_at, now())`,
+          updated_at: sql<Date>`now()`,
+        },
+      );
       return row && toStepRecord(row);
     });
   }
@@ -206,22 +219,28 @@ export class StepRepository {
     const bytes = outputBytes ?? (output === undefined ? undefined : Buffer.byteLength(output, 'utf8'));
     const result = input.result === undefined ? undefined : toJsonb(input.result);
     return this.#run(context, async () => {
-      const row = await this.#updateUnlessTerminal(id, {
-        status: input.status,
-        ...(input.exitCode === undefined ? {} : { exit_code: input.exitCode }),
-        ...(output === undefined ? {} : { output: toPgText(output) }),
-        ...(bytes === undefined ? {} : { output_bytes: bytes }),
-        ...(input.outputTruncated === undefined ? {} : { output_truncated: input.outputTruncated }),
-        ...(input.oomKilled === undefined ? {} : { oom_killed: input.oomKilled }),
-        ...(input.error === undefined ? {} : { error: input.error === null ? null : toPgText(input.error) }),
-        ...(input.errorCode === undefined ? {} : { error_code: input.errorCode }),
-        ...(result === undefined ? {} : { result }),
-        ...(input.imageId === undefined ? {} : { image_id: input.imageId }),
-        pending_files: null,
-        finished_at: sql<Date>`now()`,
-        duration_ms: DURATION_MS,
-        updated_at: sql<Date>`now()`,
-      });
+      const row = await this.#updateUnlessTerminal(
+        id,
+        { attempt: input.attempt },
+        {
+          status: input.status,
+          ...(input.exitCode === undefined ? {} : { exit_code: input.exitCode }),
+          ...(output === undefined ? {} : { output: toPgText(output) }),
+          ...(bytes === undefined ? {} : { output_bytes: bytes }),
+          ...(input.outputTruncated === undefined ? {} : { output_truncated: input.outputTruncated }),
+          ...(input.oomKilled === undefined ? {} : { oom_killed: input.oomKilled }),
+          ...(input.error === undefined
+            ? {}
+            : { error: input.error === null ? null : toPgText(input.error) }),
+          ...(input.errorCode === undefined ? {} : { error_code: input.errorCode }),
+          ...(result === undefined ? {} : { result }),
+          ...(input.imageId === undefined ? {} : { image_id: input.imageId }),
+          pending_files: null,
+          finished_at: sql<Date>`now()`,
+          duration_ms: DURATION_MS,
+          updated_at: sql<Date>`now()`,
+        },
+      );
       return row && toStepRecord(row);
     });
   }
@@ -284,18 +303,14 @@ export class StepRepository {
   async markQueued(input: MarkQueuedInput): Promise<boolean> {
     const { id, error } = input;
     return this.#run({ stepId: id }, async () => {
-      const result = await this.#db
-        .updateTable('steps')
-        .set({
-          status: 'queued',
-          worker_id: null,
-          ...(error === undefined ? {} : { error: error === null ? null : toPgText(error) }),
-          updated_at: sql<Date>`now()`,
-        })
-        .where('id', '=', id)
-        .where('status', 'not in', TERMINAL_STATUSES)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+      const guard = { attempt: input.attempt, status: input.fromStatus };
+      const row = await this.#updateUnlessTerminal(id, guard, {
+        status: 'queued',
+        worker_id: null,
+        ...(error === undefined ? {} : { error: error === null ? null : toPgText(error) }),
+        updated_at: sql<Date>`now()`,
+      });
+      return row !== undefined;
     });
   }
 
@@ -305,10 +320,14 @@ export class StepRepository {
    */
   async requestCancel(id: string): Promise<StepRecord | undefined> {
     return this.#run({ stepId: id }, async () => {
-      const row = await this.#updateUnlessTerminal(id, {
-        cancel_requested_at: sql<Date>`coalesce(cancel_requested_at, now())`,
-        updated_at: sql<Date>`now()`,
-      });
+      const row = await this.#updateUnlessTerminal(
+        id,
+        {},
+        {
+          cancel_requested_at: sql<Date>`coalesce(cancel_requested_at, now())`,
+          updated_at: sql<Date>`now()`,
+        },
+      );
       if (row) return toStepRecord(row);
       const current = await this.#db.selectFrom('steps').selectAll().where('id', '=', id).executeTakeFirst();
       return current && toStepRecord(current);
@@ -405,15 +424,24 @@ export class StepRepository {
     });
   }
 
-  /** One conditional UPDATE: changes the row only while it is not terminal; returns it when changed. */
-  #updateUnlessTerminal(id: string, values: UpdateObject<Database, 'steps'>): Promise<StepRow | undefined> {
-    return this.#db
+  /**
+   * One conditional UPDATE: changes the row only while it is not terminal (and, with `attempt`,
+   * while that attempt is the latest; with `status`, while the step is in it); returns it when
+   * changed.
+   */
+  #updateUnlessTerminal(
+    id: string,
+    guard: { attempt?: number | undefined; status?: StepStatus | undefined },
+    values: UpdateObject<Database, 'steps'>,
+  ): Promise<StepRow | undefined> {
+    let query = this.#db
       .updateTable('steps')
       .set(values)
       .where('id', '=', id)
-      .where('status', 'not in', TERMINAL_STATUSES)
-      .returningAll()
-      .executeTakeFirst();
+      .where('status', 'not in', TERMINAL_STATUSES);
+    if (guard.attempt !== undefined) query = query.where('attempts', '=', guard.attempt);
+    if (guard.status !== undefined) query = query.where('status', '=', guard.status);
+    return query.returningAll().executeTakeFirst();
   }
 
   async #run<T>(context: ErrorContext, work: () => Promise<T>): Promise<T> {

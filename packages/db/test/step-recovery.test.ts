@@ -76,3 +76,40 @@ describe('what PostgreSQL keeps to queue a step again', () => {
     expect(found?.spec).toBeUndefined();
   });
 });
+
+describe('attempt fencing of row writes', () => {
+  let db: SandfleetDatabase;
+
+  beforeAll(async () => {
+    db = createTestDatabase();
+    await db.migrate();
+  });
+
+  afterAll(async () => {
+    await disposeTestDatabase(db);
+  });
+
+  it('records nothing from an attempt once a later attempt started', async () => {
+    const id = stepId();
+    await db.steps.insertQueued({ id, spec: stepSpec(id) });
+    const first = await db.steps.markRunning({ id, workerId: 'w1' });
+    const second = await db.steps.markRunning({ id, workerId: 'w2' });
+    expect([first?.attempts, second?.attempts]).toEqual([1, 2]);
+    expect(await db.steps.markQueued({ id, attempt: 1, error: 'stale hand-back' })).toBe(false);
+    expect(await db.steps.markFinished({ id, status: 'failed', exitCode: 9, attempt: 1 })).toBeUndefined();
+    expect(await db.steps.get(id)).toMatchObject({ status: 'running', workerId: 'w2', exitCode: null });
+    expect(await db.steps.markFinished({ id, status: 'succeeded', exitCode: 0, attempt: 2 })).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+    });
+  });
+
+  it('puts a step back from running only, when asked', async () => {
+    const id = stepId();
+    await db.steps.insertQueued({ id, spec: stepSpec(id) });
+    expect(await db.steps.markQueued({ id, fromStatus: 'running' })).toBe(false);
+    await db.steps.markRunning({ id, workerId: 'w1' });
+    expect(await db.steps.markQueued({ id, fromStatus: 'running' })).toBe(true);
+    expect((await db.steps.get(id))?.status).toBe('queued');
+  });
+});

@@ -74,8 +74,12 @@ export class StepReconciler {
       }
       for (const step of await steps.listUnchangedSince({ status: 'running', updatedBefore })) {
         if ((await this.#jobMissing(step)) && !(await this.#hasContainer(step.record.id))) {
-          if (await steps.markQueued({ id: step.record.id, error: 'job and container lost; queued again' }))
-            await this.#requeue(step, 'running_without_job', report);
+          const back = {
+            id: step.record.id,
+            error: 'job and container lost; queued again',
+            fromStatus: 'running' as const,
+          };
+          if (await steps.markQueued(back)) await this.#requeue(step, 'running_without_job', report);
         }
       }
     } catch (error) {

@@ -1,4 +1,5 @@
 import {
+  isTerminalStatus,
   SandfleetError,
   type StepJobResult,
   StepSpec,
@@ -6,7 +7,7 @@ import {
   toFieldIssues,
   ValidationError,
 } from '@sandfleet/contracts';
-import type { ChatRepository, StepRecord, StepRepository } from '@sandfleet/db';
+import type { ChatRepository, StepRepository } from '@sandfleet/db';
 import { type Logger, withSecrets } from '@sandfleet/logging';
 import type { StepRunMetrics } from '@sandfleet/metrics';
 import {
@@ -33,6 +34,8 @@ export type OpenPublisher = (options: {
   stepId: string;
   secrets: string[];
   outputLimitBytes: number;
+  /** The attempt publishing: older attempts of the step can publish nothing afterwards. */
+  attempt?: number;
 }) => Promise<StepEventPublisher>;
 
 export interface StepRunnerDeps {
@@ -75,6 +78,8 @@ interface Finish {
   run?: SandboxRunResult;
   /** The agent runtime's result, recorded as the step's result. */
   result?: unknown;
+  /** The attempt recording it (see `MarkFinishedInput.attempt`); none for a step that never started. */
+  attempt?: number | undefined;
 }
 
 /**
@@ -105,13 +110,15 @@ export class StepRunner {
       durationMs: Math.round(performance.now() - startedAt),
     });
     const existing = await this.#store('step row', () => this.#deps.steps.get(stepId));
-    if (existing && isFinal(existing)) return summary(existing.status, existing.exitCode);
+    if (existing && isTerminalStatus(existing.status)) return summary(existing.status, existing.exitCode);
     if (existing?.cancelRequestedAt) {
       await this.#finish(stepId, { status: 'cancelled', exitCode: null }, undefined);
       return summary('cancelled', null);
     }
     const signal = this.#deps.running.register(stepId);
     let lease: AgentLease | undefined;
+    /** The row's attempt number once this delivery started it: fences its writes. */
+    let attempt: number | undefined;
     try {
       const image = spec.image ?? this.#deps.defaultImage;
       this.#deps.images.assertAllowed(image, stepId);
@@ -125,6 +132,7 @@ export class StepRunner {
         this.#deps.steps.markRunning({ id: stepId, workerId: this.#deps.workerId }),
       );
       if (!row) return summary('skipped', null);
+      attempt = row.attempts;
       if (row.attempts === 1 && row.startedAt) {
         this.#deps.metrics?.observeQueueWait((row.startedAt.getTime() - row.createdAt.getTime()) / 1000);
       }
@@ -132,6 +140,7 @@ export class StepRunner {
         stepId,
         secrets: Object.values(secrets),
         outputLimitBytes: limits.outputBytes,
+        attempt,
       });
       await publisher.status({ status: 'running', attempt: row.attempts, workerId: this.#deps.workerId });
       log.info({ agentId: spec.agentId, image, attempt: row.attempts }, 'step started');
@@ -143,7 +152,7 @@ export class StepRunner {
         });
       }
       const runtimeFiles = (await this.#chat?.before(spec)) ?? [];
-      const attempt = await runStepAttempt(
+      const ran = await runStepAttempt(
         this.#deps.sandbox,
         {
           spec,
@@ -160,17 +169,12 @@ export class StepRunner {
         },
         this.#deps.metrics,
       );
-      const { run } = attempt;
+      const { run } = ran;
       const outcome = classify(run);
-      if (outcome === 'handback') {
-        await this.#deps.steps.markQueued({ id: stepId, error: null });
-        await publisher.status({ status: 'queued', message: 'handed back: worker shutting down' });
-        log.info('step handed back');
-        throw new HandBackError(stepId);
-      }
+      if (outcome === 'handback') return await this.#handBack(stepId, attempt, publisher, log);
       if (outcome.status === 'succeeded')
-        await this.#store('chat reply', async () => this.#chat?.after(spec, attempt.runtime, attempt.stdout));
-      await this.#finish(stepId, { ...outcome, run, result: attempt.runtime }, publisher);
+        await this.#store('chat reply', async () => this.#chat?.after(spec, ran.runtime, ran.stdout));
+      await this.#finish(stepId, { ...outcome, run, result: ran.runtime, attempt }, publisher);
       await this.#logOutput(delivery, publisher, log);
       const tail =
         outcome.status === 'succeeded' ? undefined : publisher.capturedOutput.slice(-OUTPUT_TAIL_CHARS);
@@ -182,15 +186,17 @@ export class StepRunner {
       return summary(outcome.status, outcome.exitCode);
     } catch (error) {
       if (error instanceof HandBackError || error instanceof DeferError) throw error;
+      if (isFenced(error)) {
+        // Another attempt owns the step now (this delivery's job stalled and was redelivered):
+        // whatever this one saw, it records and publishes nothing.
+        log.warn({ err: error }, 'stale attempt stopped: a newer attempt owns the step');
+        return summary('stale', null);
+      }
       // Stopped before its container started (the sandbox rejects with ABORTED): the same outcome
       // as a stop while it ran, not an infrastructure error.
       if (isSandboxError(error, 'ABORTED') && signal.aborted) {
-        if (signal.reason === 'shutdown') {
-          await this.#deps.steps.markQueued({ id: stepId, error: null });
-          await publisher?.status({ status: 'queued', message: 'handed back: worker shutting down' });
-          throw new HandBackError(stepId);
-        }
-        await this.#finish(stepId, { status: 'cancelled', exitCode: null }, publisher);
+        if (signal.reason === 'shutdown') return await this.#handBack(stepId, attempt, publisher, log);
+        await this.#finish(stepId, { status: 'cancelled', exitCode: null, attempt }, publisher);
         log.info({ status: 'cancelled' }, 'step cancelled before its container started');
         return summary('cancelled', null);
       }
@@ -198,12 +204,12 @@ export class StepRunner {
       if (failure.retryable && delivery.attempt < delivery.maxAttempts) {
         log.warn({ err: failure, code: failure.code }, 'step attempt failed; will retry');
         this.#deps.metrics?.stepRetried(failure.code);
-        await this.#deps.steps.markQueued({ id: stepId, error: failure.message });
+        await this.#deps.steps.markQueued({ id: stepId, error: failure.message, attempt });
         await publisher?.status({ status: 'queued', message: `retrying: ${failure.message}` });
         throw failure;
       }
       log.error({ err: failure, code: failure.code }, 'step ended in error');
-      await this.#finish(stepId, { status: 'error', exitCode: null, error: failure }, publisher);
+      await this.#finish(stepId, { status: 'error', exitCode: null, error: failure, attempt }, publisher);
       if (publisher) await this.#logOutput(delivery, publisher, log);
       throw new SandfleetError(failure.code, failure.message, {
         cause: failure,
@@ -264,6 +270,19 @@ export class StepRunner {
     });
   }
 
+  /** Puts the step back in the queue without spending an attempt (the worker is shutting down). */
+  async #handBack(
+    stepId: string,
+    attempt: number | undefined,
+    publisher: StepEventPublisher | undefined,
+    log: Logger,
+  ): Promise<never> {
+    await this.#deps.steps.markQueued({ id: stepId, error: null, attempt });
+    await publisher?.status({ status: 'queued', message: 'handed back: worker shutting down' });
+    log.info('step handed back');
+    throw new HandBackError(stepId);
+  }
+
   /** Takes the agent's lock, or defers the step while another step of the agent runs. */
   async #lockAgent(spec: StepSpec & { id: string }): Promise<AgentLease | undefined> {
     const locks = this.#deps.agentLocks;
@@ -302,6 +321,7 @@ export class StepRunner {
         errorCode: error?.code ?? null,
         imageId: run?.imageId ?? null,
         ...(finish.result === undefined ? {} : { result: finish.result }),
+        ...(finish.attempt === undefined ? {} : { attempt: finish.attempt }),
       }),
     );
     if (!row) return;
@@ -320,8 +340,8 @@ export class StepRunner {
   }
 }
 
-function isFinal(row: StepRecord): boolean {
-  return ['succeeded', 'failed', 'timed_out', 'cancelled', 'error'].includes(row.status);
+function isFenced(error: unknown): boolean {
+  return error instanceof SandfleetError && error.code === 'STREAM_ATTEMPT_FENCED';
 }
 
 function classify(run: SandboxRunResult): Omit<Finish, 'run'> | 'handback' {

@@ -10,6 +10,8 @@ import { type ErrorContext, SandfleetError } from '@sandfleet/contracts';
  * - `STREAM_PUBLISHER_CLOSED`: a publisher was used after `finished()` or `close()`.
  * - `STREAM_SUBSCRIBE_FAILED`: subscribing to a pub/sub channel failed (retryable).
  * - `STREAM_SUBSCRIBER_CLOSED`: an `EventSubscriber` or `CancelBus` was used after `close()`.
+ * - `STREAM_ATTEMPT_FENCED`: a publisher of an older attempt (or any, after `finished`) tried to
+ *   publish: another attempt owns the step's events now.
  */
 export type StreamErrorCode =
   | 'STREAM_OPTIONS_INVALID'
@@ -18,7 +20,8 @@ export type StreamErrorCode =
   | 'STREAM_EVENT_INVALID'
   | 'STREAM_PUBLISHER_CLOSED'
   | 'STREAM_SUBSCRIBE_FAILED'
-  | 'STREAM_SUBSCRIBER_CLOSED';
+  | 'STREAM_SUBSCRIBER_CLOSED'
+  | 'STREAM_ATTEMPT_FENCED';
 
 const RETRYABLE: Readonly<Record<StreamErrorCode, boolean>> = {
   STREAM_OPTIONS_INVALID: false,
@@ -28,6 +31,7 @@ const RETRYABLE: Readonly<Record<StreamErrorCode, boolean>> = {
   STREAM_PUBLISHER_CLOSED: false,
   STREAM_SUBSCRIBE_FAILED: true,
   STREAM_SUBSCRIBER_CLOSED: false,
+  STREAM_ATTEMPT_FENCED: false,
 };
 
 /** Options of {@link StreamError}. */

@@ -16,6 +16,12 @@ export interface StepEventPublisherOptions {
   /** Command connection (not in subscriber mode) used for XADD/PUBLISH pipelines; not closed by the publisher. */
   redis: Redis;
   stepId: string;
+  /**
+   * The attempt this publisher belongs to (the row's `attempts` when it started): opening claims
+   * the step's events for it, so an older attempt can publish nothing afterwards. Leave out for a
+   * publisher that is not an attempt (cancel, a job the queue failed).
+   */
+  attempt?: number;
   /** Secret values to redact from everything published (see `Redactor` for what is matched). */
   secrets: readonly string[];
   /** Most UTF-8 bytes of (redacted) output text published for the step; the rest is dropped. */
@@ -31,8 +37,10 @@ export interface StepEventPublisherOptions {
 }
 
 /** {@link StepEventPublisherOptions} with defaults applied and ranges checked. */
-export interface StepEventPublisherConfig extends Required<Omit<StepEventPublisherOptions, 'secrets'>> {
+export interface StepEventPublisherConfig
+  extends Required<Omit<StepEventPublisherOptions, 'secrets' | 'attempt'>> {
   secrets: readonly string[];
+  attempt?: number;
 }
 
 /**
@@ -52,6 +60,7 @@ export function resolvePublisherOptions(options: StepEventPublisherOptions): Ste
   assertIntOption('flushIntervalMs', config.flushIntervalMs, 0, 2_147_483_647);
   assertIntOption('streamMaxLen', config.streamMaxLen, 1);
   assertIntOption('finishedTtlSeconds', config.finishedTtlSeconds, 1);
+  if (config.attempt !== undefined) assertIntOption('attempt', config.attempt, 1);
   return config;
 }
 

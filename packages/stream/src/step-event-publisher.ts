@@ -1,5 +1,4 @@
 import {
-  eventsKey,
   type OutputStream,
   parseOrThrow,
   StepEvent,
@@ -7,8 +6,8 @@ import {
 } from '@sandfleet/contracts';
 import type { Redis } from 'ioredis';
 import { StreamError } from './errors.js';
+import { openFence, writeFenced } from './event-fence.js';
 import { type CapturedText, OutputCapture } from './output-capture.js';
-import { EVENT_FIELD, readLastSeq } from './read-events.js';
 import { Redactor } from './redactor.js';
 import {
   type FinishedBody,
@@ -46,7 +45,6 @@ interface OutputBuffer {
 export class StepEventPublisher {
   /** The step whose events this publishes. */
   readonly stepId: string;
-  readonly #key: string;
   readonly #redis: Redis;
   readonly #config: StepEventPublisherConfig;
   readonly #redactor: Redactor;
@@ -64,7 +62,6 @@ export class StepEventPublisher {
 
   private constructor(config: StepEventPublisherConfig, lastSeq: number) {
     this.stepId = config.stepId;
-    this.#key = eventsKey(config.stepId);
     this.#redis = config.redis;
     this.#config = config;
     this.#redactor = new Redactor(config.secrets);
@@ -74,23 +71,26 @@ export class StepEventPublisher {
   }
 
   /**
-   * Opens a publisher for one attempt of a step. Numbering continues after the last seq already
-   * in the step's stream, so a retried attempt keeps seq gap-free; a TTL left by an earlier
-   * `finished` is removed.
-   * @throws StreamError `STREAM_OPTIONS_INVALID`, `STREAM_READ_FAILED`, `STREAM_WRITE_FAILED`.
+   * Opens a publisher for one attempt of a step (`attempt`), or for a step no attempt owns
+   * (cancel, queue failures). Numbering continues after the last seq already in the step's
+   * stream, so a retried attempt keeps seq gap-free. An attempt claims the step's events: older
+   * attempts can publish nothing from then on, and nobody can after `finished`.
+   * @throws StreamError `STREAM_OPTIONS_INVALID`, `STREAM_ATTEMPT_FENCED`, `STREAM_WRITE_FAILED`,
+   * `STREAM_EVENT_INVALID`.
    */
   static async open(options: StepEventPublisherOptions): Promise<StepEventPublisher> {
     const config = resolvePublisherOptions(options);
-    const lastSeq = await readLastSeq(config.redis, config.stepId);
+    let last: string | undefined;
     try {
-      await config.redis.persist(eventsKey(config.stepId));
+      last = await openFence(config.redis, config.stepId, config.attempt);
     } catch (cause) {
+      if (cause instanceof StreamError) throw cause;
       throw new StreamError('STREAM_WRITE_FAILED', `opening events of step ${config.stepId} failed`, {
         cause,
         context: { stepId: config.stepId },
       });
     }
-    return new StepEventPublisher(config, lastSeq);
+    return new StepEventPublisher(config, last === undefined ? 0 : lastSeqOf(config.stepId, last));
   }
 
   /** `text` with this step's secret values (and their base64 forms) replaced by `***`. */
@@ -273,30 +273,19 @@ export class StepEventPublisher {
 
   /** Writes one batch with one pipeline; never rejects (records the failure instead). */
   async #writeBatch(batch: PendingEvent[]): Promise<void> {
-    const { streamMaxLen, finishedTtlSeconds } = this.#config;
-    const pipeline = this.#redis.pipeline();
-    for (const event of batch) {
-      // Encoded once for both commands: UTF-8 encoding is a visible share of the CPU per MB.
-      const payload = Buffer.from(event.json);
-      pipeline.xadd(this.#key, 'MAXLEN', '~', streamMaxLen, '*', EVENT_FIELD, payload);
-      pipeline.publish(this.#key, payload);
-      if (event.finished) pipeline.expire(this.#key, finishedTtlSeconds);
-    }
     try {
-      const results = await pipeline.exec();
-      if (!results) throw new Error('pipeline was discarded');
-      const failed = results.find(([error]) => error);
-      if (failed) throw failed[0];
+      // Encoded once for both commands: UTF-8 encoding is a visible share of the CPU per MB.
+      const events = batch.map((event) => ({ payload: Buffer.from(event.json), finished: event.finished }));
+      await writeFenced(this.#redis, this.stepId, this.#config.attempt, events, this.#config);
       this.#writtenSeq = batch.at(-1)?.seq ?? this.#writtenSeq;
     } catch (cause) {
-      this.#failure ??= new StreamError(
-        'STREAM_WRITE_FAILED',
-        `writing events of step ${this.stepId} failed`,
-        {
-          cause,
-          context: { stepId: this.stepId, fromSeq: batch[0]?.seq },
-        },
-      );
+      this.#failure ??=
+        cause instanceof StreamError
+          ? cause
+          : new StreamError('STREAM_WRITE_FAILED', `writing events of step ${this.stepId} failed`, {
+              cause,
+              context: { stepId: this.stepId, fromSeq: batch[0]?.seq },
+            });
       this.#pending = [];
       this.#pendingBytes = 0;
     }
@@ -314,5 +303,17 @@ export class StepEventPublisher {
       }
       await this.#inFlight;
     }
+  }
+}
+
+/** The seq of the newest event's JSON in the stream. */
+function lastSeqOf(stepId: string, json: string): number {
+  try {
+    return parseOrThrow(StepEvent, JSON.parse(json), 'step event', { stepId }).seq;
+  } catch (cause) {
+    throw new StreamError('STREAM_EVENT_INVALID', `the last event of step ${stepId} is not a valid event`, {
+      cause,
+      context: { stepId },
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventsKey } from '@sandfleet/contracts';
+import { eventsKey, fenceKey } from '@sandfleet/contracts';
 import { Redis } from 'ioredis';
 
 /** Redis the integration tests run against. */
@@ -26,6 +26,7 @@ export class TestRedis {
   stepId(): string {
     const stepId = `test-${randomUUID()}`;
     this.#keys.add(eventsKey(stepId));
+    this.#keys.add(fenceKey(stepId));
     return stepId;
   }
 

@@ -148,7 +148,7 @@ describe('StepEventPublisher', () => {
     expect(outputOf(events)).toBe('attempt one\nattempt two\n');
   });
 
-  it('expires the replay stream finishedTtlSeconds after finished, and a reopened step keeps its stream', async () => {
+  it('expires the replay stream finishedTtlSeconds after finished, and nothing reopens a finished step', async () => {
     const redis = env.client();
     const stepId = env.stepId();
     const publisher = await StepEventPublisher.open({
@@ -165,8 +165,10 @@ describe('StepEventPublisher', () => {
     expect(ttl).toBeGreaterThan(100);
     expect(ttl).toBeLessThanOrEqual(120);
 
-    await StepEventPublisher.open({ redis, stepId, secrets: [], outputLimitBytes: MiB });
-    expect(await redis.ttl(eventsKey(stepId))).toBe(-1);
+    await expect(
+      StepEventPublisher.open({ redis, stepId, secrets: [], outputLimitBytes: MiB }),
+    ).rejects.toMatchObject({ code: 'STREAM_ATTEMPT_FENCED' });
+    expect(await redis.ttl(eventsKey(stepId))).toBeGreaterThan(100);
   });
 
   it('cuts a new output event whenever output switches between stdout and stderr, keeping their order', async () => {
