@@ -2,7 +2,7 @@
 // in the same run. Run after `pnpm --filter @sandfleet/stream build`:
 //   node packages/stream/bench/publish-throughput.mjs [megabytes=64] [chunkBytes=4096]
 import { randomUUID } from 'node:crypto';
-import { eventsKey } from '@sandfleet/contracts';
+import { eventsKey, fenceKey } from '@sandfleet/contracts';
 import { Redis } from 'ioredis';
 import { EventSubscriber, StepEventPublisher } from '../dist/index.js';
 
@@ -46,7 +46,7 @@ async function baseline() {
 
 async function publisher(secrets, follow) {
   const stepId = `bench-${randomUUID()}`;
-  keys.push(eventsKey(stepId));
+  keys.push(eventsKey(stepId), fenceKey(stepId));
   const subscriber = follow ? new EventSubscriber({ redis }) : undefined;
   let received = 0;
   const following = subscriber
