@@ -50,6 +50,31 @@ export const RuntimeEvent = z.object({
 });
 export type RuntimeEvent = z.infer<typeof RuntimeEvent>;
 
+/**
+ * One request of an `egress` step through the fleet's egress proxy, as the proxy logged it when
+ * the request ended: allowed or denied, where to, and how many bytes each way.
+ */
+export const EgressEvent = z.object({
+  ...EventBase,
+  type: z.literal('egress'),
+  attempt: z.int().min(1),
+  /** False when the proxy refused the request. */
+  allowed: z.boolean(),
+  /** `CONNECT` for a tunnel (HTTPS), else the HTTP method. */
+  method: z.string(),
+  host: z.string(),
+  port: z.int().nullable(),
+  /** HTTP status the proxy answered; 0 when none. */
+  httpStatus: z.int(),
+  /** The proxy's result code, e.g. `TCP_TUNNEL`, `TCP_MISS`, `TCP_DENIED`. */
+  result: z.string(),
+  bytesSent: z.int().min(0),
+  bytesReceived: z.int().min(0),
+  /** When the proxy logged it, ISO-8601. */
+  loggedAt: z.string(),
+});
+export type EgressEvent = z.infer<typeof EgressEvent>;
+
 /** The step reached a terminal status; the last event of a step. */
 export const FinishedEvent = z.object({
   ...EventBase,
@@ -68,6 +93,7 @@ export const StepEvent = z.discriminatedUnion('type', [
   OutputEvent,
   TruncatedEvent,
   RuntimeEvent,
+  EgressEvent,
   FinishedEvent,
 ]);
 export type StepEvent = z.infer<typeof StepEvent>;

@@ -57,7 +57,7 @@ describe('StepSpec accepts', () => {
       secrets: ['GITHUB_TOKEN', 'OPENAI_API_KEY'],
       files: [{ path: '.persona/AGENTS.md', content: '# me', encoding: 'utf8', mode: 0o644 }],
       workspace: { repo: 'git@github.com:acme/app.git', ref: 'main', branch: 'sandfleet/run-7', push: true },
-      limits: { timeoutMs: 60_000, memoryMb: 1024, cpus: 0.5, pids: 128, outputBytes: 65_536 },
+      limits: { timeoutMs: 60_000, memoryMb: 1024, cpus: 0.5, pids: 128, outputBytes: 65_536, diskMb: 2048 },
       network: 'egress',
       priority: 5,
       delayMs: 0,
@@ -270,6 +270,12 @@ const invalid: [string, unknown, string, string][] = [
     { ...base, limits: { outputBytes: '4096' } },
     'limits.outputBytes',
     'must be an integer between 1024 and 1073741824',
+  ],
+  [
+    'a disk limit under 16 MiB',
+    { ...base, limits: { diskMb: 8 } },
+    'limits.diskMb',
+    'must be an integer between 16 and 1048576',
   ],
   ['an unknown limit', { ...base, limits: { disk: 1 } }, 'limits.disk', 'is not a known field'],
   [

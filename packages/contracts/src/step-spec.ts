@@ -80,6 +80,7 @@ export const LIMIT_BOUNDS = {
   cpus: { min: 0.01, max: 1024 },
   pids: { min: 8, max: 1_000_000 },
   outputBytes: { min: 1024, max: 1024 * 1024 * 1024 },
+  diskMb: { min: 16, max: 1024 * 1024 },
 } as const;
 
 const limit = (name: Exclude<keyof typeof LIMIT_BOUNDS, 'cpus'>) =>
@@ -97,6 +98,11 @@ export const StepLimits = z.strictObject({
   pids: limit('pids'),
   /** Output bytes streamed and stored before the step's output is truncated. */
   outputBytes: limit('outputBytes'),
+  /**
+   * Disk a step may fill, MiB: the size of its home's filesystem and of each of its tmpfs
+   * scratch directories (`/tmp`, `/var/tmp`, `/run`); the rest of the root filesystem is read-only.
+   */
+  diskMb: limit('diskMb'),
 });
 export type StepLimits = z.infer<typeof StepLimits>;
 

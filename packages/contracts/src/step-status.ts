@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Every status a step can be in; the contract names from DESIGN.md. */
+/** Every status a step can be in; the contract names of docs/design.md. */
 export const StepStatus = z.enum([
   'queued',
   'running',
