@@ -1,13 +1,11 @@
 import type { Writable } from 'node:stream';
+import { killAgentProcesses } from './agent-processes.js';
+import { type AgentWork, agentUserWork, localAgentWork, messageOf } from './agent-work.js';
 import { runChild } from './child-runner.js';
 import { RuntimeError } from './errors.js';
 import { EventWriter, fitResult, type ResultData } from './event-writer.js';
-import { Git } from './git.js';
-import { childGitAuthEnv, redactToken, redactUrl } from './git-credential.js';
-import { publishWorkspace } from './git-publish.js';
-import { type PreparedWorkspace, prepareWorkspace } from './git-workspace.js';
-import { ensureHomeLayout, type HomeLayout, homeLayout } from './home-layout.js';
-import { ResultFile } from './result-file.js';
+import { childGitAuthEnv, redactToken } from './git-credential.js';
+import type { PreparedWorkspace } from './git-workspace.js';
 import { parseRuntimeEnv, type RuntimeEnv } from './runtime-env.js';
 import { SignalRelay, type SignalSource } from './signal-relay.js';
 
@@ -16,11 +14,29 @@ export const MAX_REPLY_BYTES = 256 * 1024;
 /** The command when the container is given none. */
 export const DEFAULT_COMMAND: readonly [string] = ['bash'];
 
+/** The user the step and the runtime's work in the home run as, when the runtime is root. */
+export interface AgentUser {
+  uid: number;
+  gid: number;
+  /** The runtime's `main.js`, which runs the work in the home as this user. */
+  mainPath: string;
+}
+
 export interface AgentRuntimeOptions {
   /** The step's command (the container's Cmd); empty: {@link DEFAULT_COMMAND}. */
   argv: readonly string[];
-  /** The container's environment (the runtime reads nothing else). */
+  /** The runtime's environment (the worker's `SANDFLEET_*` variables and the image's). */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * The step's own environment (its `env`, secrets and input variables), given to the command
+   * only, never to the runtime's git or helpers. @defaultValue `{}`
+   */
+  stepEnv?: Readonly<Record<string, string>>;
+  /**
+   * Run the command, and the runtime's work in the home, as this user (the runtime itself runs as
+   * root, which the step then cannot trace, signal or read). Undefined: all in this process.
+   */
+  agentUser?: AgentUser;
   stdout: Writable;
   stderr: Writable;
   signals: SignalSource;
@@ -30,17 +46,21 @@ export interface AgentRuntimeOptions {
   interactive: boolean;
 }
 
+/** A line on stderr from the runtime, with the git token redacted. */
+export function runtimeLog(stderr: Writable, gitToken: string | undefined): (message: string) => void {
+  return (message) => {
+    stderr.write(`sandfleet-agent-runtime: ${redactToken(message, gitToken)}\n`);
+  };
+}
+
 /**
  * One step inside the container: lays out the home, prepares the git workspace, runs the command
  * in it, pushes its changes, and emits the `result` event last. Resolves with the exit code.
  */
 export async function runAgentRuntime(options: AgentRuntimeOptions): Promise<number> {
   const { env, stderr } = options;
-  const log = (message: string): void => {
-    stderr.write(
-      `sandfleet-agent-runtime: ${redactToken(message, env[env.SANDFLEET_GIT_TOKEN_ENV || 'GIT_TOKEN'])}\n`,
-    );
-  };
+  const secrets = { ...env, ...options.stepEnv };
+  const log = runtimeLog(stderr, secrets[env.SANDFLEET_GIT_TOKEN_ENV || 'GIT_TOKEN']);
   const events = new EventWriter({ out: options.stdout, token: env.SANDFLEET_EVENT_TOKEN || undefined });
   const relay = new SignalRelay(options.signals);
   const data: ResultData = { exitCode: 0 };
@@ -74,88 +94,76 @@ interface StepContext extends AgentRuntimeOptions {
 }
 
 async function runStep(context: StepContext): Promise<void> {
-  const { log, events, relay, data } = context;
-  const config = parseRuntimeEnv(context.env);
-  const layout = homeLayout({ home: config.home, ...(config.agentId ? { agentId: config.agentId } : {}) });
-  await ensureHomeLayout(layout);
-  const git = config.workspace && gitFor(config, context);
-  let workspace: PreparedWorkspace | undefined;
-  if (git !== undefined && config.workspace !== undefined && config.stepId !== undefined) {
-    const env = { ...config, workspace: config.workspace, stepId: config.stepId };
-    workspace = await prepareWorkspace({ env, layout, git, log }).catch((error: unknown) => {
-      throw workspaceError(config, error);
-    });
-    const { kind, path, branch, sha } = workspace;
-    events.emit('workspace.ready', { kind, path, repo: redactUrl(config.workspace.repo), branch, sha });
-  }
+  const { log, relay, data, agentUser } = context;
+  const stepEnv = context.stepEnv ?? {};
+  const config = parseRuntimeEnv(context.env, { ...context.env, ...stepEnv });
+  const work = agentWork(context, config);
+  const prepared = await work.prepare();
+  const { workspace } = prepared;
   if (relay.received !== undefined) throw new Error('interrupted');
 
-  const resultFile = await ResultFile.create(context.tmpDir);
-  try {
-    const child = runChild({
-      argv: context.argv.length > 0 ? (context.argv as [string, ...string[]]) : DEFAULT_COMMAND,
-      cwd: workspace?.path ?? layout.home,
-      env: childEnv(context.env, config, layout, workspace, resultFile.path),
-      stdout: context.stdout,
-      stderr: context.stderr,
-      captureBytes: config.kind === 'chat' ? MAX_REPLY_BYTES : 0,
-      interactive: context.interactive,
-    });
-    relay.forwardTo(child.kill);
-    const outcome = await child.done;
-    relay.forwardTo(undefined);
-    data.exitCode = outcome.exitCode;
-    const { result, warning } = await resultFile.read();
-    if (warning !== undefined) log(warning);
-    if (result !== undefined) data.result = result;
-    if (config.kind === 'chat') data.reply = replyOf(result) ?? outcome.stdout;
-  } finally {
-    await resultFile.remove();
-  }
+  const eventsOn = config.eventToken !== undefined;
+  const child = runChild({
+    argv: context.argv.length > 0 ? (context.argv as [string, ...string[]]) : DEFAULT_COMMAND,
+    cwd: workspace?.path ?? config.home,
+    env: childEnv(context.env, stepEnv, config, workspace, prepared.resultPath),
+    stdout: context.stdout,
+    stderr: context.stderr,
+    captureBytes: config.kind === 'chat' ? MAX_REPLY_BYTES : 0,
+    // With events on, the step never writes to the runtime's stdout itself.
+    interactive: context.interactive && !eventsOn,
+    escapeEvents: eventsOn,
+    ...(agentUser === undefined ? {} : { user: { uid: agentUser.uid, gid: agentUser.gid } }),
+  });
+  relay.forwardTo(child.kill);
+  const outcome = await child.done;
+  relay.forwardTo(undefined);
+  data.exitCode = outcome.exitCode;
+  // Nothing of the step may outlive it into the runtime's work as the same uid.
+  if (agentUser !== undefined) await killAgentProcesses(agentUser.uid);
 
-  if (git !== undefined && workspace !== undefined && config.workspace?.push && data.exitCode === 0) {
-    const published = await publishWorkspace({
-      git,
-      workspace,
-      events,
-      stepId: config.stepId ?? 'unknown',
-      agentId: config.agentId,
-      runId: config.runId,
-      log,
-    }).catch((error: unknown) => {
-      throw new RuntimeError('PUBLISH_FAILED', `pushing ${workspace.branch} failed: ${messageOf(error)}`, {
-        cause: error,
-      });
-    });
-    if (published.pushed !== undefined) data.commit = published.pushed;
-  }
+  const finished = await work.finish({
+    ...(workspace === undefined ? {} : { workspace }),
+    resultPath: prepared.resultPath,
+    exitCode: outcome.exitCode,
+  });
+  if (finished.warning !== undefined) log(finished.warning);
+  if (finished.result !== undefined) data.result = finished.result;
+  if (config.kind === 'chat') data.reply = replyOf(finished.result) ?? outcome.stdout;
+  if (finished.commit !== undefined) data.commit = finished.commit;
 }
 
-function gitFor(config: RuntimeEnv, context: StepContext): Git | undefined {
-  if (config.workspace === undefined) return undefined;
+function agentWork(context: StepContext, config: RuntimeEnv): AgentWork {
+  const { agentUser } = context;
   const env = { ...context.env };
   delete env.SANDFLEET_EVENT_TOKEN;
-  return new Git({ repo: config.workspace.repo, token: config.gitToken, env, signal: context.relay.signal });
+  const shared = { config, env, events: context.events, log: context.log, signal: context.relay.signal };
+  if (agentUser === undefined) return localAgentWork({ ...shared, tmpDir: context.tmpDir });
+  return agentUserWork({ ...shared, ...agentUser, stderr: context.stderr, tmpDir: context.tmpDir });
 }
 
-/** The command's environment: the container's, without the event token, plus the runtime's. */
+/** The variables of the runtime the command never gets. */
+const RUNTIME_ONLY = ['SANDFLEET_EVENT_TOKEN', 'SANDFLEET_EVENT_TOKEN_FILE', 'SANDFLEET_STEP_ENV_FILE'];
+
+/** The command's environment: the runtime's without its secrets, the step's, plus the runtime's additions. */
 function childEnv(
   env: Readonly<Record<string, string | undefined>>,
+  stepEnv: Readonly<Record<string, string>>,
   config: RuntimeEnv,
-  layout: HomeLayout,
   workspace: PreparedWorkspace | undefined,
   resultPath: string,
 ): Record<string, string | undefined> {
+  const base = { ...env, ...stepEnv };
   const result: Record<string, string | undefined> = {
-    ...env,
+    ...base,
     ...(config.workspace === undefined
       ? {}
-      : childGitAuthEnv(config.workspace.repo, config.gitTokenEnv, env)),
-    PWD: workspace?.path ?? layout.home,
+      : childGitAuthEnv(config.workspace.repo, config.gitTokenEnv, base)),
+    PWD: workspace?.path ?? config.home,
     SANDFLEET_RESULT_FILE: resultPath,
     ...(workspace === undefined ? {} : { SANDFLEET_WORKSPACE_PATH: workspace.path }),
   };
-  delete result.SANDFLEET_EVENT_TOKEN;
+  for (const name of RUNTIME_ONLY) delete result[name];
   return result;
 }
 
@@ -163,26 +171,4 @@ function replyOf(result: unknown): string | undefined {
   if (typeof result !== 'object' || result === null) return undefined;
   const reply = (result as { reply?: unknown }).reply;
   return typeof reply === 'string' ? reply : undefined;
-}
-
-function workspaceError(config: RuntimeEnv, error: unknown): RuntimeError {
-  const message = messageOf(error);
-  const auth = /Authentication failed|could not read (Username|Password)|\b40[13]\b/i.test(message);
-  const hint = !auth
-    ? ''
-    : config.gitToken === undefined
-      ? ` (the repository needs a token: $${config.gitTokenEnv} is not set)`
-      : ` (the token in $${config.gitTokenEnv} was refused)`;
-  const repo = redactUrl(config.workspace?.repo ?? '');
-  return new RuntimeError(
-    'WORKSPACE_FAILED',
-    `preparing the workspace of ${repo} failed${hint}: ${message}`,
-    {
-      cause: error,
-    },
-  );
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
+import { OutputEscaper } from './output-escaper.js';
 
 /** How long the pipes may stay open after the command exited (held by a process that escaped). */
 const CLOSE_GRACE_MS = 2000;
@@ -19,6 +20,10 @@ export interface ChildOptions {
    * capture, same process group, so the shell gets the terminal's signals and job control.
    */
   interactive?: boolean;
+  /** Escape the event prefix in the command's stdout (see `OutputEscaper`). @defaultValue `false` */
+  escapeEvents?: boolean;
+  /** Run the command as this user, without supplementary groups (the runtime is root). */
+  user?: { uid: number; gid: number };
 }
 
 export interface ChildOutcome {
@@ -49,9 +54,12 @@ export function runChild(options: ChildOptions): RunningChild {
     env: options.env,
     stdio: interactive ? 'inherit' : ['inherit', 'pipe', 'pipe'],
     detached: !interactive,
+    // libuv also clears the supplementary groups when it switches the uid.
+    ...(options.user === undefined ? {} : { uid: options.user.uid, gid: options.user.gid }),
   });
   const capture = new Capture(options.captureBytes ?? 0);
-  if (child.stdout !== null) forward(child.stdout, options.stdout, capture);
+  const escaper = options.escapeEvents === true ? new OutputEscaper() : undefined;
+  if (child.stdout !== null) forward(child.stdout, options.stdout, capture, escaper);
   if (child.stderr !== null) forward(child.stderr, options.stderr);
   const kill = (signal: NodeJS.Signals): void => {
     if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -71,16 +79,21 @@ export function runChild(options: ChildOptions): RunningChild {
     child.once('exit', (code, signal) => {
       const exitCode = code ?? 128 + (signal === null ? 0 : constants.signals[signal]);
       if (!interactive) killGroup(child);
-      waitForClose(child).then(() => resolve({ exitCode, stdout: capture.text() }));
+      waitForClose(child).then(() => {
+        const held = escaper?.end();
+        if (held !== undefined && held.length > 0) options.stdout.write(held);
+        resolve({ exitCode, stdout: capture.text() });
+      });
     });
   });
   return { kill, done };
 }
 
-function forward(from: Readable, to: Writable, capture?: Capture): void {
+function forward(from: Readable, to: Writable, capture?: Capture, escaper?: OutputEscaper): void {
   from.on('data', (chunk: Buffer) => {
     capture?.push(chunk);
-    if (!to.write(chunk)) {
+    const out = escaper === undefined ? chunk : escaper.push(chunk);
+    if (out.length > 0 && !to.write(out)) {
       from.pause();
       to.once('drain', () => from.resume());
     }

@@ -84,11 +84,16 @@ export interface EventWriterOptions {
   token: string | undefined;
 }
 
+/** Where the runtime's work reports its events (an {@link EventWriter}, or a collector). */
+export interface RuntimeEvents {
+  emit<N extends RuntimeEventName>(name: N, data: RuntimeEventMap[N]): void;
+}
+
 /**
  * Writes runtime events to stdout. Each event is one `write` of a whole sequence, issued between
  * two forwarded chunks of the command's output (never inside one), so ordering is the stream's.
  */
-export class EventWriter {
+export class EventWriter implements RuntimeEvents {
   readonly #out: EventSink;
   readonly #token: string | undefined;
 

@@ -43,6 +43,7 @@ export function gitAuth(repo: string, token: string | undefined): GitAuth {
   const scope = credentialScope(repo);
   if (token === undefined || scope === undefined) return { configArgs: [], env: {} };
   return {
+    // Other helpers are reset first (the runtime's git always resets them too, see git.ts).
     configArgs: [
       '-c',
       'credential.helper=',

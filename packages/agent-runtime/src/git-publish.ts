@@ -1,12 +1,14 @@
-import type { CommitInfo, EventWriter } from './event-writer.js';
-import type { Git } from './git.js';
+import type { CommitInfo, RuntimeEvents } from './event-writer.js';
+import { type Git, localReceivePack } from './git.js';
 import { GitRefs } from './git-refs.js';
 import type { PreparedWorkspace } from './git-workspace.js';
 
 export interface PublishOptions {
   git: Git;
   workspace: PreparedWorkspace;
-  events: EventWriter;
+  events: RuntimeEvents;
+  /** The workspace's repository URL, pushed to. */
+  repo: string;
   stepId: string;
   agentId: string | undefined;
   runId: string | undefined;
@@ -46,11 +48,13 @@ export async function publishWorkspace(options: PublishOptions): Promise<Publish
     );
   }
   await git.run(['add', '--all'], { cwd });
-  const staged = await git.attempt(['diff', '--cached', '--quiet'], { cwd });
+  const staged = await git.attempt(['diff', '--cached', '--quiet', '--no-ext-diff', '--no-textconv'], {
+    cwd,
+  });
   let commit: CommitInfo | undefined;
   if (staged.code === 1) {
     const message = commitMessage(options);
-    await git.run(['commit', '--quiet', '--file', '-', '--cleanup', 'verbatim'], {
+    await git.run(['commit', '--quiet', '--no-verify', '--file', '-', '--cleanup', 'verbatim'], {
       cwd,
       input: `${message}\n`,
     });
@@ -65,7 +69,18 @@ export async function publishWorkspace(options: PublishOptions): Promise<Publish
     log('nothing to push: the branch has no commit');
     return commit === undefined ? {} : { commit };
   }
-  await git.run(['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], { cwd, auth: true });
+  // To the workspace's URL, not `origin`: the step may have pointed that remote elsewhere.
+  const receivePack = localReceivePack(options.repo);
+  await git.run(
+    [
+      'push',
+      '--quiet',
+      ...(receivePack === undefined ? [] : [`--receive-pack=${receivePack}`]),
+      options.repo,
+      `HEAD:refs/heads/${branch}`,
+    ],
+    { cwd, auth: true },
+  );
   events.emit('git.push', { branch, sha: head });
   return { ...(commit === undefined ? {} : { commit }), pushed: head };
 }

@@ -1,17 +1,67 @@
 import { spawn } from 'node:child_process';
-import { GIT_PASSWORD_ENV, type GitAuth, gitAuth, redactToken } from './git-credential.js';
+import { parseConfigList, safeRepoConfig, writeRepoConfig } from './git-config-reset.js';
+import { type GitAuth, gitAuth, redactToken } from './git-credential.js';
 
 /** Output kept from one git command, per stream (the end is kept: errors come last). */
 const MAX_CAPTURED = 64 * 1024;
+
+/** PATH of the runtime's own programs: never a directory of the agent's home. */
+export const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Given before every subcommand of the runtime's git: nothing configured in the agent's home or
+ * repositories can make it run a command (hooks, fsmonitor, pagers, ssh, ext:: remotes, askpass,
+ * credential helpers other than the runtime's own, which is added after this reset).
+ */
+export const HARDENED_GIT_ARGS: readonly string[] = [
+  'core.hooksPath=/dev/null',
+  'core.fsmonitor=false',
+  'core.pager=cat',
+  'core.askPass=',
+  'core.sshCommand=ssh -F /dev/null -o BatchMode=yes',
+  'protocol.ext.allow=never',
+  'credential.helper=',
+  'gc.auto=0',
+  'maintenance.auto=false',
+].flatMap((setting) => ['-c', setting]);
 
 export interface GitOptions {
   /** The repository URL, the scope of the credential. */
   repo: string;
   token: string | undefined;
-  /** Environment every git process starts from (the runtime's own). */
-  env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Directories git never looks above for a repository (`GIT_CEILING_DIRECTORIES`): the home
+   * and `task-workspaces`, which the agent could have made repositories of its own.
+   */
+  ceilings: readonly string[];
   /** Aborts (SIGTERM) the running git process, e.g. when the container is stopped. */
   signal: AbortSignal;
+  /** Proxy variables (`HTTPS_PROXY`, `NO_PROXY`, …) of the runtime's environment, passed on. */
+  proxyEnv?: Readonly<Record<string, string>>;
+}
+
+/** The variables of the runtime's environment the runtime's git keeps: where its proxy is. */
+export const GIT_PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY'].flatMap((name) => [
+  name,
+  name.toLowerCase(),
+]);
+
+/** The proxy variables set in `env`. */
+export function proxyEnvOf(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return Object.fromEntries(
+    GIT_PROXY_VARIABLES.flatMap((name) => (env[name] ? [[name, env[name] as string]] : [])),
+  );
+}
+
+/**
+ * `--receive-pack` for a push to a repository on this machine (`file://`, a path): git runs the
+ * remote's receive-pack itself, without the `-c` settings, so the remote's hooks (which the agent
+ * could write, were it in the home) are switched off there too. Undefined for network transports.
+ */
+export function localReceivePack(repo: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) && !repo.startsWith('file:')) return undefined;
+  if (/^[\w.-]+@[\w.-]+:/.test(repo)) return undefined;
+  return 'git -c core.hooksPath=/dev/null -c core.fsmonitor=false receive-pack';
 }
 
 export interface GitRunOptions {
@@ -39,10 +89,17 @@ export class GitCommandError extends Error {
   }
 }
 
-/** Runs git for the runtime: never prompts, authenticates per invocation, redacts the token. */
+/**
+ * Runs git for the runtime: never prompts, authenticates per invocation, redacts the token, and
+ * ignores the agent's home: no system or global config (`GIT_CONFIG_NOSYSTEM`,
+ * `GIT_CONFIG_GLOBAL=/dev/null`), `HOME` not the home, {@link HARDENED_GIT_ARGS}, and each
+ * repository's config reset to a known-safe set before the first command in it.
+ */
 export class Git {
   readonly #options: GitOptions;
   readonly #auth: GitAuth;
+  /** Working directories whose repository config was reset by this instance. */
+  readonly #reset = new Set<string>();
 
   constructor(options: GitOptions) {
     this.#options = options;
@@ -57,20 +114,47 @@ export class Git {
   }
 
   /** `git <args>` whatever its exit code (for questions such as "does this ref exist?"). */
-  attempt(args: readonly string[], options: GitRunOptions): Promise<GitOutcome> {
+  async attempt(args: readonly string[], options: GitRunOptions): Promise<GitOutcome> {
+    await this.#resetRepoConfig(options.cwd);
+    return this.#spawn(args, options);
+  }
+
+  /**
+   * Before the first command in `cwd`: when it is in a repository, that repository's config
+   * (the common one of a worktree) is rewritten with only its safe entries. The agent may have
+   * changed it since the last step (the runtime only runs git while no step process exists).
+   */
+  async #resetRepoConfig(cwd: string): Promise<void> {
+    if (this.#reset.has(cwd)) return;
+    this.#reset.add(cwd);
+    const found = await this.#spawn(['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd });
+    if (found.code !== 0) return;
+    const gitDir = found.stdout.trim();
+    const listed = await this.#spawn(['config', '--file', `${gitDir}/config`, '--null', '--list'], { cwd });
+    await writeRepoConfig(gitDir, safeRepoConfig(listed.code === 0 ? parseConfigList(listed.stdout) : []));
+  }
+
+  #spawn(args: readonly string[], options: GitRunOptions): Promise<GitOutcome> {
     const auth = options.auth === true ? this.#auth : { configArgs: [], env: {} };
-    const env: Record<string, string | undefined> = {
-      ...this.#options.env,
-      ...auth.env,
+    // Built from nothing: no variable of the step (GIT_*, LD_PRELOAD, …) reaches the runtime's git.
+    const env: Record<string, string> = {
+      PATH: SAFE_PATH,
+      HOME: '/nonexistent',
+      LC_ALL: 'C',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_ATTR_NOSYSTEM: '1',
+      GIT_CEILING_DIRECTORIES: this.#options.ceilings.join(':'),
       GIT_TERMINAL_PROMPT: '0',
       GCM_INTERACTIVE: 'never',
-      LC_ALL: 'C',
+      GIT_PAGER: 'cat',
+      PAGER: 'cat',
+      GIT_SSH_COMMAND: 'ssh -F /dev/null -o BatchMode=yes',
+      ...this.#options.proxyEnv,
+      ...auth.env,
     };
-    delete env.GIT_ASKPASS;
-    delete env.SSH_ASKPASS;
-    if (options.auth !== true) delete env[GIT_PASSWORD_ENV];
     return new Promise((resolve, reject) => {
-      const child = spawn('git', [...auth.configArgs, ...args], {
+      const child = spawn('git', [...HARDENED_GIT_ARGS, ...auth.configArgs, ...args], {
         cwd: options.cwd,
         env,
         stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 export {
   type AgentRuntimeOptions,
+  type AgentUser,
   DEFAULT_COMMAND,
   MAX_REPLY_BYTES,
   runAgentRuntime,
@@ -16,7 +17,9 @@ export {
   type RuntimeEventMap,
   type RuntimeEventName,
 } from './event-writer.js';
+export { HARDENED_GIT_ARGS, SAFE_PATH } from './git.js';
 export { GIT_USER_EMAIL, GIT_USER_NAME } from './git-refs.js';
+export { OutputEscaper } from './output-escaper.js';
 export { MAX_RESULT_BYTES } from './result-file.js';
 export {
   DEFAULT_GIT_TOKEN_ENV,

@@ -1,22 +1,50 @@
 import { tmpdir } from 'node:os';
-import { runAgentRuntime } from './agent-runtime.js';
-import { takeEventToken } from './event-token-file.js';
+import { fileURLToPath } from 'node:url';
+import { runAgentRuntime, runtimeLog } from './agent-runtime.js';
+import { AGENT_WORK_ARG, serveAgentWork } from './agent-work.js';
+import { parseStepEnv, takeRuntimeFile } from './runtime-file.js';
+
+/** uid/gid of the image's `agent` user, as which a root runtime runs the step. */
+const AGENT_UID = 1000;
 
 // The container's entry point (`sandfleet-agent-runtime <command…>`): the only place reading the
 // process's argv, environment, streams and signals.
 const argv = process.argv.slice(2);
-const { SANDFLEET_EVENT_TOKEN_FILE: _file, SANDFLEET_EVENT_TOKEN: _token, ...env } = process.env;
-const eventToken = takeEventToken(process.env);
-const exitCode = await runAgentRuntime({
-  argv,
-  env: eventToken === undefined ? env : { ...env, SANDFLEET_EVENT_TOKEN: eventToken },
-  stdout: process.stdout,
-  stderr: process.stderr,
-  signals: process,
-  tmpDir: tmpdir(),
-  interactive: argv.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true,
-});
-process.exitCode = exitCode;
-// Exit once everything written to stdout is flushed, even if a process that escaped the command's
-// group still holds a handle open.
-process.stdout.write('', () => process.exit(exitCode));
+if (argv[0] === AGENT_WORK_ARG) {
+  // The runtime's own helper, started by it as the agent (see agent-work.ts).
+  process.exitCode = await serveAgentWork({
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signals: process,
+    log: runtimeLog,
+  });
+} else {
+  const {
+    SANDFLEET_EVENT_TOKEN_FILE: tokenFile,
+    SANDFLEET_EVENT_TOKEN: tokenVariable,
+    SANDFLEET_STEP_ENV_FILE: stepEnvFile,
+    ...env
+  } = process.env;
+  // Both files are root-only and deleted once read, before any step code runs.
+  const eventToken = (tokenFile ? takeRuntimeFile(tokenFile)?.trim() : tokenVariable) || undefined;
+  const stepEnv = stepEnvFile ? parseStepEnv(takeRuntimeFile(stepEnvFile)) : {};
+  const root = process.getuid?.() === 0;
+  const exitCode = await runAgentRuntime({
+    argv,
+    env: eventToken === undefined ? env : { ...env, SANDFLEET_EVENT_TOKEN: eventToken },
+    stepEnv,
+    ...(root
+      ? { agentUser: { uid: AGENT_UID, gid: AGENT_UID, mainPath: fileURLToPath(import.meta.url) } }
+      : {}),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signals: process,
+    tmpDir: tmpdir(),
+    interactive: argv.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true,
+  });
+  process.exitCode = exitCode;
+  // Exit once everything written to stdout is flushed, even if a process that escaped the command's
+  // group still holds a handle open.
+  process.stdout.write('', () => process.exit(exitCode));
+}

@@ -1,5 +1,5 @@
 import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Largest result file read; a larger one is ignored with a warning. */
 export const MAX_RESULT_BYTES = 256 * 1024;
@@ -22,6 +22,11 @@ export class ResultFile {
   private constructor(dir: string) {
     this.#dir = dir;
     this.path = join(dir, 'result.json');
+  }
+
+  /** The result file at `path`, made by {@link ResultFile.create} (in another process). */
+  static at(path: string): ResultFile {
+    return new ResultFile(dirname(path));
   }
 
   /** Creates a fresh directory `sandfleet-result-XXXXXX` under `tmpDir`. */

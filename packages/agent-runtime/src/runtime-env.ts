@@ -50,10 +50,11 @@ const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * Parses the `SANDFLEET_*` variables of the protocol (see the package README). Unset and empty
+ * Parses the `SANDFLEET_*` variables of the protocol (see the package README); the git token is
+ * read from `secrets` (the step's environment, where the worker's secrets are). Unset and empty
  * variables are the same. Throws `INVALID_ENV` listing every problem.
  */
-export function parseRuntimeEnv(env: Env): RuntimeEnv {
+export function parseRuntimeEnv(env: Env, secrets: Env = env): RuntimeEnv {
   const problems: string[] = [];
   const read = (name: string): string | undefined => {
     const value = env[name];
@@ -101,7 +102,7 @@ export function parseRuntimeEnv(env: Env): RuntimeEnv {
     kind: kind as StepKind,
     gitTokenEnv,
     ...defined({ stepId, agentId, runId, taskId, chatSessionId, attempt, workspace }),
-    ...defined({ gitToken: read(gitTokenEnv), eventToken: read('SANDFLEET_EVENT_TOKEN') }),
+    ...defined({ gitToken: secrets[gitTokenEnv] || undefined, eventToken: read('SANDFLEET_EVENT_TOKEN') }),
   };
 }
 
