@@ -9,7 +9,7 @@ import {
   type StepSpec,
 } from '@sandfleet/contracts';
 import type { StepRunMetrics } from '@sandfleet/metrics';
-import type { Sandbox, SandboxRunResult, SandboxRuntimeFile } from '@sandfleet/sandbox';
+import type { Sandbox, SandboxEgressEntry, SandboxRunResult, SandboxRuntimeFile } from '@sandfleet/sandbox';
 import type { StepEventPublisher } from '@sandfleet/stream';
 import { RuntimeEventDemux } from './runtime-event-demux.js';
 import type { ResolvedLimits } from './step-limits.js';
@@ -58,19 +58,27 @@ export async function runStepAttempt(
   const stdout: Buffer[] = [];
   let stdoutBytes = 0;
   const keepStdout = spec.kind === 'chat';
-  const demux = new RuntimeEventDemux(token, {
-    text: (chunk) => {
-      if (keepStdout && stdoutBytes < MAX_REPLY_BYTES) {
-        stdout.push(chunk.subarray(0, MAX_REPLY_BYTES - stdoutBytes));
-        stdoutBytes += chunk.length;
-      }
-      return publisher.output('stdout', chunk);
+  const stdoutText = (chunk: Buffer) => {
+    if (keepStdout && stdoutBytes < MAX_REPLY_BYTES) {
+      stdout.push(chunk.subarray(0, MAX_REPLY_BYTES - stdoutBytes));
+      stdoutBytes += chunk.length;
+    }
+    return publisher.output('stdout', chunk);
+  };
+  const demux = new RuntimeEventDemux(
+    token,
+    {
+      text: stdoutText,
+      event: async ({ name, data }) => {
+        await publisher.runtime(name, data);
+        if (name === 'result') runtime = RuntimeResult.safeParse(data).data;
+      },
     },
-    event: async ({ name, data }) => {
-      await publisher.runtime(name, data);
-      if (name === 'result') runtime = RuntimeResult.safeParse(data).data;
-    },
-  });
+    { maxEventBytes: input.limits.outputBytes },
+  );
+  // Only an image labelled as the agent runtime has events in its stdout (known before it starts).
+  let agentRuntime = false;
+  const egress = new EgressEvents(publisher, input.attempt);
   metrics?.containerStarted(workerId);
   try {
     const run = await sandbox.run(
@@ -81,27 +89,64 @@ export async function runStepAttempt(
         attempt: input.attempt,
         image: input.image,
         argv: commandArgv(spec.command),
-        env: { ...spec.env, ...runtimeEnv(spec, input), ...input.secrets },
+        env: { ...spec.env, ...input.secrets },
+        runtimeEnv: runtimeEnv(spec, input),
         files: spec.files,
         input: inputText(spec.input),
-        runtimeFiles: [...input.runtimeFiles, { name: EVENT_TOKEN_FILE, content: token }],
+        runtimeFiles: [...input.runtimeFiles, { name: EVENT_TOKEN_FILE, content: token, private: true }],
         limits: input.limits,
         network: spec.network,
         stopGraceMs: input.stopGraceMs,
         ...(input.fleet === undefined ? {} : { labels: { [LABELS.fleet]: input.fleet } }),
       },
       {
+        onImage: (image) => {
+          agentRuntime = image.agentRuntime;
+        },
         onOutput: (stream, chunk) =>
-          stream === 'stdout' ? demux.push(chunk) : publisher.output(stream, chunk),
+          stream !== 'stdout'
+            ? publisher.output(stream, chunk)
+            : agentRuntime
+              ? demux.push(chunk)
+              : stdoutText(chunk),
+        onEgress: (entry) => egress.publish(entry),
         signal: input.signal,
       },
     );
-    await demux.end();
+    await egress.settled();
+    if (agentRuntime) await demux.end();
     metrics?.observeContainerPhases(run.timings);
     const text = publisher.redact(Buffer.concat(stdout).toString('utf8'));
     return { run, stdout: text, ...(runtime ? { runtime } : {}) };
   } finally {
     metrics?.containerStopped(workerId);
+  }
+}
+
+/** Egress events kept per attempt; a step making more requests than this gets no more events. */
+const MAX_EGRESS_EVENTS = 1000;
+
+/** Publishes the egress proxy's lines of one attempt as `egress` events, in order and bounded. */
+class EgressEvents {
+  private chain: Promise<void> = Promise.resolve();
+  private count = 0;
+
+  constructor(
+    private readonly publisher: StepEventPublisher,
+    private readonly attempt: number,
+  ) {}
+
+  publish(entry: SandboxEgressEntry): void {
+    if (++this.count > MAX_EGRESS_EVENTS) return;
+    const { ts, client: _client, url: _url, ...rest } = entry;
+    // A failed publish fails the attempt through the output path already; never throw from here.
+    this.chain = this.chain
+      .then(() => this.publisher.egress({ ...rest, attempt: this.attempt, loggedAt: ts }))
+      .catch(() => undefined);
+  }
+
+  settled(): Promise<void> {
+    return this.chain;
   }
 }
 

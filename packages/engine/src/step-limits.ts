@@ -7,6 +7,8 @@ export interface ResolvedLimits {
   cpus: number;
   pids: number;
   outputBytes: number;
+  /** MiB of the home's filesystem and of each tmpfs scratch directory. */
+  diskMb: number;
 }
 
 /** A worker's default and maximum for each limit. */
@@ -25,5 +27,6 @@ export function resolveLimits(requested: StepLimits, policy: LimitPolicy): Resol
     cpus: pick('cpus'),
     pids: pick('pids'),
     outputBytes: pick('outputBytes'),
+    diskMb: pick('diskMb'),
   };
 }
