@@ -1,4 +1,5 @@
 import {
+  type EgressEvent,
   type OutputStream,
   parseOrThrow,
   StepEvent,
@@ -126,6 +127,11 @@ export class StepEventPublisher {
   /** Publishes a `runtime` event (typed event of the in-container runtime) and resolves once written. */
   async runtime(name: string, data?: unknown): Promise<void> {
     await this.#publish({ type: 'runtime', name, data });
+  }
+
+  /** Publishes an `egress` event (a request through the egress proxy) and resolves once written. */
+  async egress(body: Omit<EgressEvent, 'stepId' | 'seq' | 'ts' | 'type'>): Promise<void> {
+    await this.#publish({ type: 'egress', ...body });
   }
 
   /**
