@@ -10,8 +10,12 @@ import { type ErrorContext, SandfleetError } from '@sandfleet/contracts';
  * - `NETWORK_SETUP_FAILED` — the agents network could not be found or created.
  * - `CONTAINER_CREATE_FAILED`, `INJECT_FAILED`, `CONTAINER_START_FAILED`, `CONTAINER_WAIT_FAILED` —
  *   the named lifecycle phase failed; the container (if any) has been removed.
+ * - `CONTAINER_LOST` — the step's container vanished, or the engine's shutdown stopped it: an
+ *   infrastructure failure (retryable), never recorded as the step's own exit.
  * - `ABORTED` — the run was cancelled or shut down before the container started (or a build was aborted).
  * - `CLOSED` — the sandbox was closed; no new runs are accepted.
+ * - `VOLUME_IN_USE` — a home volume cannot be removed (or migrated) while a step uses it.
+ * - `DISK_SETUP_FAILED` — a size-limited home could not be created, mounted or grown on the host.
  */
 export type SandboxErrorCode =
   | 'INVALID_REQUEST'
@@ -23,9 +27,11 @@ export type SandboxErrorCode =
   | 'INJECT_FAILED'
   | 'CONTAINER_START_FAILED'
   | 'CONTAINER_WAIT_FAILED'
+  | 'CONTAINER_LOST'
   | 'ABORTED'
   | 'CLOSED'
-  | 'VOLUME_IN_USE';
+  | 'VOLUME_IN_USE'
+  | 'DISK_SETUP_FAILED';
 
 export interface SandboxErrorOptions {
   /** Whether trying the same step again may succeed. */

@@ -2,12 +2,17 @@ export { createDockerSandbox } from './docker/docker-sandbox.js';
 export {
   DEFAULT_AGENTS_NETWORK,
   DEFAULT_DOCKER_CALL_CONCURRENCY,
+  DEFAULT_EGRESS_NETWORK,
+  DEFAULT_EGRESS_PROXY_CONTAINER,
+  DEFAULT_EGRESS_PROXY_IMAGE,
+  DEFAULT_EGRESS_SUBNET_POOL,
   DEFAULT_HOME_VOLUME_PREFIX,
   DEFAULT_IMAGE_BUILD_HINT,
   DEFAULT_OUTPUT_DRAIN_IDLE_MS,
   DEFAULT_SHARED_VAULT_VOLUME,
   DEFAULT_SOCKET_PATH,
   type DockerSandboxOptions,
+  type EgressOptions,
 } from './docker/docker-sandbox-options.js';
 export { type BuildImageOptions, type BuildImageResult, buildImage } from './docker/image-builder.js';
 export { isSandboxError, SandboxError, type SandboxErrorCode, type SandboxErrorOptions } from './errors.js';

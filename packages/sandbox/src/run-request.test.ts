@@ -44,7 +44,7 @@ describe('run request validation', () => {
       attempt: -1,
       argv: [],
       env: { 'A=B': 'x' },
-      limits: { timeoutMs: 0, memoryMb: 2, cpus: 0, pids: 0.5 },
+      limits: { timeoutMs: 0, memoryMb: 2, cpus: 0, pids: 0.5, diskMb: 8 },
       stopGraceMs: -1,
     };
     expect(paths(request)).toEqual([
@@ -57,6 +57,7 @@ describe('run request validation', () => {
       'limits.memoryMb',
       'limits.cpus',
       'limits.pids',
+      'limits.diskMb',
       'stopGraceMs',
     ]);
   });

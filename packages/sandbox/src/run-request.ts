@@ -17,6 +17,8 @@ import { RUNTIME_FILE_NAME, type SandboxRunRequest } from './sandbox.js';
 const ENV_NAME = /^[^=\0]+$/;
 /** Docker refuses memory limits under 6 MiB. */
 const MIN_MEMORY_MB = 6;
+/** Smaller ext4 filesystems lose most of their space to the journal and metadata. */
+const MIN_DISK_MB = 16;
 
 /**
  * Checks a run request again at the sandbox boundary (the worker validated the StepSpec, but
@@ -105,6 +107,10 @@ function limitIssues(request: SandboxRunRequest, problem: (path: string, message
   }
   if (!(Number.isFinite(cpus) && cpus > 0)) problem('limits.cpus', 'must be > 0');
   if (!(Number.isInteger(pids) && pids > 0)) problem('limits.pids', 'must be an integer > 0');
+  const { diskMb } = request.limits;
+  if (diskMb !== undefined && !(Number.isInteger(diskMb) && diskMb >= MIN_DISK_MB)) {
+    problem('limits.diskMb', `must be an integer ≥ ${MIN_DISK_MB}`);
+  }
 }
 
 /** Parent directories of a relative path, outermost first: `a/b/c` → `a`, `a/b`. */

@@ -20,6 +20,14 @@ export interface SandboxLimits {
   cpus: number;
   /** Maximum processes and threads. */
   pids: number;
+  /**
+   * Disk the step may fill, MiB. When set, the root filesystem is read-only; `/tmp`, `/var/tmp`
+   * and `/run` are tmpfs of this size each (their pages count against `memoryMb`); and, when the
+   * backend has a disks directory, the home is a filesystem of at least this size (the shared
+   * vault one of the backend's own size). Unset: the root filesystem is writable and nothing caps
+   * the disk.
+   */
+  diskMb?: number;
 }
 
 /** Everything needed to run one step attempt in a fresh container. */
@@ -45,6 +53,13 @@ export interface SandboxRunRequest {
    * `/sandfleet/<name>` before start, outside the persistent home. Names match {@link RUNTIME_FILE_NAME}.
    */
   runtimeFiles?: SandboxRuntimeFile[];
+  /**
+   * Variables for the in-container agent runtime (`SANDFLEET_*`). In an agent-runtime image
+   * (labelled `sandfleet.runtime`) they are the container's only Env besides the image's, and
+   * `env` with the input variables goes to the root-only runtime file `step-env.json` instead, so
+   * that only the step's process gets it; in any other image they are added to `env`.
+   */
+  runtimeEnv?: Record<string, string>;
   limits: SandboxLimits;
   network: StepNetwork;
   /** Extra container labels; the Sandfleet contract labels always win. */
@@ -63,6 +78,16 @@ export interface SandboxRunHooks {
    * is pending (backpressure). Throwing stops the container, and `run` rejects with that error.
    */
   onOutput(stream: OutputStream, chunk: Buffer): void | Promise<void>;
+  /**
+   * Called once the image is inspected, before the container is created: `agentRuntime` when the
+   * image is labelled as running the agent runtime (its stdout then carries runtime events).
+   */
+  onImage?(info: { imageId: string; agentRuntime: boolean }): void;
+  /**
+   * Receives the egress proxy's log entry of each request of an `egress` step (allowed or
+   * denied), as the proxy logs it (when the request ends). Must not throw.
+   */
+  onEgress?(entry: SandboxEgressEntry): void;
   /** Called once the container has started. Throwing stops the container, as for `onOutput`. */
   onStarted?(info: { containerId: string; imageId: string }): void;
   /**
@@ -71,6 +96,30 @@ export interface SandboxRunHooks {
    * before the container started, `run` rejects with `ABORTED` instead.
    */
   signal?: AbortSignal;
+}
+
+/** One request of an `egress` step through the fleet's proxy. */
+export interface SandboxEgressEntry {
+  /** When the proxy logged it (the request's end), ISO-8601. */
+  ts: string;
+  /** False when the proxy refused it (denied destination, domain not allowed). */
+  allowed: boolean;
+  /** The proxy's result code, e.g. `TCP_TUNNEL`, `TCP_MISS`, `TCP_DENIED`. */
+  result: string;
+  /** HTTP status the proxy answered; 0 when none. */
+  httpStatus: number;
+  /** `CONNECT` for a tunnel (HTTPS), else the HTTP method. */
+  method: string;
+  host: string;
+  port: number | null;
+  /** The request URL (`host:port` for a tunnel). */
+  url: string;
+  /** Bytes the step sent through the proxy. */
+  bytesSent: number;
+  /** Bytes the proxy sent back to the step. */
+  bytesReceived: number;
+  /** The step container's address on its network. */
+  client: string;
 }
 
 /** How a run ended. */
@@ -149,6 +198,12 @@ export const RUNTIME_FILE_NAME = /^(?!input$)[a-z0-9][a-z0-9._-]{0,63}$/;
 export interface SandboxRuntimeFile {
   name: string;
   content: string;
+  /**
+   * Readable by the agent runtime only: owned by root, mode 0400, and written only into
+   * agent-runtime images (left out of any other image, whose step would read it).
+   * @defaultValue false (owned by the image user, mode 0444)
+   */
+  private?: boolean;
 }
 /** Mount point of the agent's persistent home volume. */
 export const AGENT_HOME = '/home/agent';

@@ -169,13 +169,19 @@ describe('run', () => {
     expect(await bed.containersCreated()).toBe(0);
   });
 
-  it('reports DOCKER_UNAVAILABLE when the engine cannot be reached', async () => {
-    const sandbox = createDockerSandbox({ socketPath: `/tmp/no-docker-${bed.id}.sock` });
+  it('waits for an unreachable engine, then reports a retryable DOCKER_UNAVAILABLE', async () => {
+    const sandbox = createDockerSandbox({
+      socketPath: `/tmp/no-docker-${bed.id}.sock`,
+      daemonReturnMs: 1500,
+    });
     try {
       await expect(sandbox.ping()).rejects.toSatisfy((error) => isSandboxError(error, 'DOCKER_UNAVAILABLE'));
+      const started = performance.now();
       await expect(sandbox.run(bed.request(), recordOutput().hooks)).rejects.toSatisfy(
         (error) => isSandboxError(error, 'DOCKER_UNAVAILABLE') && error.retryable,
       );
+      // A step arriving while the engine restarts waits for it rather than failing at once.
+      expect(performance.now() - started).toBeGreaterThanOrEqual(1400);
     } finally {
       await sandbox.close();
     }

@@ -1,6 +1,13 @@
+import { execFile } from 'node:child_process';
+import { stat, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { LABELS } from '@sandfleet/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isSandboxError } from '../src/index.js';
+import { DiskTestBed, mountsUnder } from './disk-test-bed.js';
 import { docker, HOME_PREFIX, recordOutput, TestBed } from './support.js';
+
+const exec = promisify(execFile);
 
 let bed: TestBed;
 beforeEach(() => {
@@ -59,5 +66,101 @@ describe('volumes', () => {
     expect(await bed.sandbox.removeAgentHome(carol)).toBe(true);
     expect(await bed.sandbox.removeAgentHome(carol)).toBe(false);
     expect(await runScript(carol, 'test -e memo && echo kept || echo fresh')).toBe('fresh\n');
+  });
+});
+
+describe('size-limited homes', () => {
+  let disks: DiskTestBed;
+  beforeEach(async () => {
+    disks = await DiskTestBed.create();
+  });
+  afterEach(async () => {
+    await disks.cleanUp();
+  });
+
+  const limits = (diskMb: number) => ({ timeoutMs: 30_000, memoryMb: 64, cpus: 1, pids: 64, diskMb });
+
+  async function runDisk(agentId: string, diskMb: number, script: string): Promise<string> {
+    const output = recordOutput();
+    const result = await disks.sandbox.run(
+      disks.request({ agentId, argv: ['sh', '-c', script], limits: limits(diskMb) }),
+      output.hooks,
+    );
+    expect(output.text('stderr')).toBe('');
+    expect(result.exitCode).toBe(0);
+    return output.text('stdout');
+  }
+
+  const homeSizeMb = "df -m /home/agent | tail -1 | awk '{print $2}'";
+
+  it('keeps a limited home across runs, grows it for a larger limit and never shrinks it', async () => {
+    const alice = disks.agentId('alice');
+    await runDisk(alice, 32, 'echo remembered > notes.txt');
+    const small = Number(await runDisk(alice, 32, homeSizeMb));
+    expect(await runDisk(alice, 96, `cat notes.txt; ${homeSizeMb}`)).toMatch(/^remembered\n\d+\n$/);
+    const grown = Number((await runDisk(alice, 96, homeSizeMb)).trim());
+    expect(small).toBeLessThanOrEqual(32);
+    expect(grown).toBeGreaterThan(64);
+    expect(grown).toBeLessThanOrEqual(96);
+    expect(Number(await runDisk(alice, 32, homeSizeMb))).toBe(grown);
+    const volume = await docker.getVolume(HOME_PREFIX + alice).inspect();
+    expect(volume.Labels).toMatchObject({ [LABELS.managed]: 'true', [LABELS.agentId]: alice });
+    expect(volume.Labels['sandfleet.disk-image']).toBe(`${disks.disksDir}/${HOME_PREFIX}${alice}.ext4`);
+  });
+
+  it('migrates an unlimited home into a limited one, keeping its files', async () => {
+    const bob = disks.agentId('bob');
+    // A home made before disk limits: a plain volume, written by a run without diskMb.
+    await runScript(bob, 'mkdir -p work && echo old > work/memo && ln -s work/memo link');
+    expect(await runDisk(bob, 48, `cat link; ls -l work/memo | cut -c1-10; ${homeSizeMb}`)).toMatch(
+      /^old\n-rw-r--r--\n(4\d)\n$/,
+    );
+    const volume = await docker.getVolume(HOME_PREFIX + bob).inspect();
+    expect(volume.Options).toMatchObject({ type: 'none', o: 'bind' });
+  });
+
+  it('refuses to migrate a plain home over an image that holds another one', async () => {
+    const erin = disks.agentId('erin');
+    await runDisk(erin, 32, 'echo in-image > memo');
+    // `docker volume rm` leaves the image; a run without a limit then makes a plain volume.
+    await docker.getVolume(HOME_PREFIX + erin).remove();
+    await runScript(erin, 'echo in-plain-volume > memo');
+    const run = disks.sandbox.run(
+      disks.request({ agentId: erin, argv: ['cat', 'memo'], limits: limits(32) }),
+      recordOutput().hooks,
+    );
+    await expect(run).rejects.toSatisfy((error) => isSandboxError(error, 'DISK_SETUP_FAILED'));
+    expect(await runScript(erin, 'cat memo')).toBe('in-plain-volume\n');
+    // The operator's choice: keep the plain volume, drop the image.
+    await exec('umount', [`${disks.disksDir}/${HOME_PREFIX}${erin}`]);
+  });
+
+  it('mounts the image again after a reboot, and refuses writes while it is not mounted', async () => {
+    const carol = disks.agentId('carol');
+    await runDisk(carol, 32, 'echo before-reboot > memo');
+    const mountPoint = `${disks.disksDir}/${HOME_PREFIX}${carol}`;
+    // What a reboot leaves: the image and the volume, nothing mounted.
+    await exec('umount', [mountPoint]);
+    expect(await mountsUnder(mountPoint)).toEqual([]);
+    await expect(writeFile(`${mountPoint}/stray`, 'x')).rejects.toMatchObject({ code: 'EPERM' });
+    // A new worker process (a new sandbox) mounts it before the step starts.
+    const restarted = disks.newSandbox();
+    const output = recordOutput();
+    await restarted.run(
+      disks.request({ agentId: carol, argv: ['cat', 'memo'], limits: limits(32) }),
+      output.hooks,
+    );
+    expect(output.text('stdout')).toBe('before-reboot\n');
+  });
+
+  it('deletes a limited home with its image and mount', async () => {
+    const dave = disks.agentId('dave');
+    await runDisk(dave, 32, 'echo kept > memo');
+    const image = `${disks.disksDir}/${HOME_PREFIX}${dave}.ext4`;
+    await stat(image);
+    expect(await disks.sandbox.removeAgentHome(dave)).toBe(true);
+    await expect(stat(image)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await mountsUnder(`${disks.disksDir}/${HOME_PREFIX}${dave}`)).toEqual([]);
+    expect(await runDisk(dave, 32, 'test -e memo && echo kept || echo fresh')).toBe('fresh\n');
   });
 });

@@ -1,19 +1,36 @@
 import type { Readable } from 'node:stream';
-import type { ErrorContext } from '@sandfleet/contracts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type ErrorContext,
+  LABELS,
+  RUNTIME_IMAGE_LABEL,
+  RUNTIME_IMAGE_LABEL_VALUE,
+} from '@sandfleet/contracts';
 import type Docker from 'dockerode';
 import type { LimitFunction } from 'p-limit';
 import { SandboxError } from '../errors.js';
 import {
+  AGENT_HOME,
   DEFAULT_STOP_GRACE_MS,
+  RUNTIME_DIR,
   type SandboxRunHooks,
   type SandboxRunRequest,
   type SandboxRunResult,
   type SandboxStopReason,
 } from '../sandbox.js';
-import type { AgentsNetwork } from './agents-network.js';
-import { containerSpec, homeVolumeName } from './container-spec.js';
-import { dockerStatus, dockerUnavailable, isDockerUnreachable, toSandboxError } from './docker-errors.js';
+import type { AgentsNetwork, StepNetworkLease } from './agents-network.js';
+import { containerSpec, homeVolumeName, stepEnv } from './container-spec.js';
+import { type ArchivePart, splitArchiveByMount } from './disk-archive-split.js';
+import type { DockerDaemon } from './docker-daemon.js';
+import {
+  dockerStatus,
+  dockerUnavailable,
+  isBrokenConnection,
+  isDockerUnreachable,
+  toSandboxError,
+} from './docker-errors.js';
 import type { DockerSandboxConfig } from './docker-sandbox-options.js';
+import type { HomeDisks } from './home-disks.js';
 import { imageOwner } from './image-owner.js';
 import { buildInjectArchive } from './inject-archive.js';
 import { OutputPump } from './output-pump.js';
@@ -27,17 +44,30 @@ export interface ContainerRunDeps {
   config: DockerSandboxConfig;
   network: AgentsNetwork;
   vaults: VaultPreparations;
+  /** Size-limited homes; undefined when the sandbox has no disks directory. */
+  disks: HomeDisks | undefined;
   /** Aborted on cancel (the caller's signal) and on sandbox close (`shutdown`). */
   signal: AbortSignal;
   /** Force-removes a container (by id or name); never throws, retries later if it must. */
   removeContainer(idOrName: string): Promise<void>;
+  /** The engine across its restarts (waiting for it, live-restore). */
+  daemon: DockerDaemon;
 }
+
+/** Exit codes of a container stopped by SIGTERM or SIGKILL, as an engine's shutdown stops it. */
+const STOPPED_BY_SIGNAL = new Set([137, 143]);
+
+/** What one wait on the container saw. */
+type Seen = { kind: 'exited'; code: number | null } | { kind: 'disconnected' };
 
 type RunOutcome = Omit<SandboxRunResult, 'containerId' | 'imageId' | 'timings'> & {
   timings: { injectMs: number; startMs: number; runMs: number };
 };
 
 const since = (start: number) => Math.round(performance.now() - start);
+
+/** How long after an unexplained SIGTERM/SIGKILL exit the engine is given to stop answering, ms. */
+const ENGINE_SHUTDOWN_LOOK_MS = 1000;
 
 /**
  * One step attempt in one container: spawn → mount → inject → execute → stream → destroy. The
@@ -48,6 +78,8 @@ export class ContainerRun {
   private readonly context: ErrorContext;
   private stopReason: SandboxStopReason | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** The step's own network (`egress` steps); closed by {@link releaseNetwork}. */
+  private network: StepNetworkLease | undefined;
 
   constructor(
     private readonly deps: ContainerRunDeps,
@@ -59,16 +91,27 @@ export class ContainerRun {
 
   async execute(): Promise<SandboxRunResult> {
     const createStart = performance.now();
-    const image = await this.inspectImage();
+    // A step that arrives while the engine restarts waits for it rather than spending an attempt.
+    const image = await this.inspectImage().catch(async (error: unknown) => {
+      if (!(error instanceof SandboxError && error.code === 'DOCKER_UNAVAILABLE')) throw error;
+      await this.deps.daemon.waitUntilUp(this.context);
+      return this.inspectImage();
+    });
+    const agentRuntime = image.Config.Labels?.[RUNTIME_IMAGE_LABEL] === RUNTIME_IMAGE_LABEL_VALUE;
+    this.hooks.onImage?.({ imageId: image.Id, agentRuntime });
     this.throwIfAborted();
-    const networkMode = this.request.network === 'egress' ? await this.deps.network.ensure() : 'none';
-    const container = await this.create(image, networkMode);
+    if (this.request.network === 'egress') {
+      this.network = await this.deps.network.open(this.request, this.hooks.onEgress);
+    }
+    const networkMode = this.network?.name ?? 'none';
+    await this.prepareDisks(image);
+    const container = await this.create(image, networkMode, agentRuntime);
     const createMs = since(createStart);
     this.context.containerId = container.id;
 
     let outcome: RunOutcome;
     try {
-      outcome = await this.runCreated(container, image);
+      outcome = await this.runCreated(container, image, agentRuntime);
     } catch (error) {
       await this.deps.removeContainer(container.id);
       throw error;
@@ -83,10 +126,14 @@ export class ContainerRun {
     };
   }
 
-  private async runCreated(container: Docker.Container, image: Docker.ImageInspectInfo): Promise<RunOutcome> {
+  private async runCreated(
+    container: Docker.Container,
+    image: Docker.ImageInspectInfo,
+    agentRuntime: boolean,
+  ): Promise<RunOutcome> {
     const injectStart = performance.now();
     let injectMs = 0;
-    const injected = this.inject(container, image).then(() => {
+    const injected = this.inject(container, image, agentRuntime).then(() => {
       injectMs = since(injectStart);
     });
     // Attached before start, so not a byte of output is missed; meanwhile the archive uploads.
@@ -96,7 +143,7 @@ export class ContainerRun {
       throw injecting.reason;
     }
     if (attaching.status === 'rejected') throw attaching.reason;
-    const pump = new OutputPump(attaching.value, this.hooks.onOutput);
+    const output = { pump: new OutputPump(attaching.value, this.hooks.onOutput) };
 
     const startStart = performance.now();
     const onAbort = () => this.stop(container, stopReasonOf(this.deps.signal.reason));
@@ -107,6 +154,8 @@ export class ContainerRun {
       this.deps.signal.removeEventListener('abort', onAbort);
     };
     try {
+      // The proxy joins the step's network while the container is created and filled.
+      await this.network?.ready;
       this.throwIfAborted();
       await this.deps
         .limit(() => container.start())
@@ -120,10 +169,10 @@ export class ContainerRun {
       if (this.deps.signal.aborted) onAbort();
       this.hooks.onStarted?.({ containerId: container.id, imageId: image.Id });
 
-      const exitCode = await this.waitForExit(container, pump);
+      const exitCode = await this.waitForExit(container, output);
       disarm();
       const [drained, state] = await Promise.all([
-        pump.drain(this.deps.config.outputDrainIdleMs),
+        output.pump.drain(this.deps.config.outputDrainIdleMs),
         container.inspect().then(
           (info) => info.State,
           () => undefined,
@@ -139,11 +188,42 @@ export class ContainerRun {
         timings: { injectMs, startMs, runMs: since(runStart) },
       };
     } catch (error) {
-      pump.abandon();
+      output.pump.abandon();
       throw error;
     } finally {
       disarm();
     }
+  }
+
+  /**
+   * Before the create, which would otherwise make plain (unlimited) volumes of these names: the
+   * agent's home as a filesystem of at least `diskMb`, the shared vault of `sharedVaultDiskMb`
+   * (one size for the team, whatever a step asks).
+   */
+  private async prepareDisks(image: Docker.ImageInspectInfo): Promise<void> {
+    const { diskMb } = this.request.limits;
+    const { disks, config } = this.deps;
+    if (diskMb === undefined || disks === undefined) return;
+    const owner = imageOwner(image.Config.User);
+    const managed = { [LABELS.managed]: 'true' };
+    const home = {
+      name: homeVolumeName(config, this.request.agentId),
+      labels: { ...managed, [LABELS.agentId]: this.request.agentId },
+    };
+    await Promise.all([
+      disks.ensure(home, diskMb, owner, this.context),
+      disks.ensure(
+        { name: config.sharedVaultVolume, labels: managed },
+        config.sharedVaultDiskMb,
+        owner,
+        this.context,
+      ),
+    ]);
+  }
+
+  /** Removes the step's network, after the container; never throws. */
+  async releaseNetwork(): Promise<void> {
+    await this.network?.close();
   }
 
   private async inspectImage(): Promise<Docker.ImageInspectInfo> {
@@ -175,25 +255,33 @@ export class ContainerRun {
     }
   }
 
-  private async create(image: Docker.ImageInspectInfo, networkMode: string): Promise<Docker.Container> {
+  private async create(
+    image: Docker.ImageInspectInfo,
+    networkMode: string,
+    agentRuntime: boolean,
+  ): Promise<Docker.Container> {
     const spec = containerSpec({
       request: this.request,
       config: this.deps.config,
       imageId: image.Id,
       imageUser: image.Config.User ?? '',
       networkMode,
+      agentRuntime,
     });
     try {
       return await this.deps.limit(() => this.deps.docker.createContainer(spec));
     } catch (error) {
-      if (this.request.network === 'egress') this.deps.network.invalidate();
       // A create lost in transit may still have made the container: remove it by name.
       if (dockerStatus(error) === undefined && spec.name) await this.deps.removeContainer(spec.name);
       throw toSandboxError(error, 'CONTAINER_CREATE_FAILED', 'cannot create container', this.context);
     }
   }
 
-  private async inject(container: Docker.Container, image: Docker.ImageInspectInfo): Promise<void> {
+  private async inject(
+    container: Docker.Container,
+    image: Docker.ImageInspectInfo,
+    agentRuntime: boolean,
+  ): Promise<void> {
     const { files, input, agentId, runtimeFiles = [] } = this.request;
     const owner = imageOwner(image.Config.User);
     // Root can write anywhere; a non-root agent needs the vault directories made its own.
@@ -206,11 +294,16 @@ export class ContainerRun {
             owner,
           );
     const willUpload =
-      files.length > 0 || input !== undefined || runtimeFiles.length > 0 || vault?.needed === true;
+      files.length > 0 ||
+      input !== undefined ||
+      runtimeFiles.length > 0 ||
+      vault?.needed === true ||
+      agentRuntime;
     const archive = await buildInjectArchive({
       files,
       ...(input === undefined ? {} : { input }),
       runtimeFiles,
+      ...(agentRuntime ? { agentRuntime: { stepEnv: stepEnv(this.request) } } : {}),
       owner,
       prepareVault: willUpload && vault !== undefined,
     });
@@ -218,7 +311,11 @@ export class ContainerRun {
     try {
       // noOverwriteDirNonDir: never let a file replace a directory of the agent's home (or a
       // directory entry replace a symlink the agent left there); fail instead.
-      await this.deps.limit(() => container.putArchive(archive, { path: '/', noOverwriteDirNonDir: true }));
+      for (const part of await this.archiveParts(archive)) {
+        await this.deps.limit(() =>
+          container.putArchive(part.archive, { path: part.path, noOverwriteDirNonDir: true }),
+        );
+      }
     } catch (error) {
       const failure = toSandboxError(
         error,
@@ -239,6 +336,12 @@ export class ContainerRun {
     vault?.done();
   }
 
+  /** A read-only root takes archives only inside its volumes: one per mount point then. */
+  private async archiveParts(archive: Buffer): Promise<ArchivePart[]> {
+    if (this.request.limits.diskMb === undefined) return [{ path: '/', archive }];
+    return splitArchiveByMount(archive, [AGENT_HOME, RUNTIME_DIR]);
+  }
+
   private async attach(container: Docker.Container): Promise<Readable> {
     try {
       return (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
@@ -247,26 +350,134 @@ export class ContainerRun {
     }
   }
 
-  /** Exit status; rejects with the hook's own error if an output hook throws first. */
-  private async waitForExit(container: Docker.Container, pump: OutputPump): Promise<number | null> {
+  /**
+   * Exit status of the container, through restarts of the engine. When the connection breaks
+   * (the wait fails, or answers 137/143 as an engine without live-restore stops its containers
+   * on shutdown), it waits for the engine (bounded), then asks what became of the container:
+   * still running (live-restore) → attach again and keep waiting; exited on its own → its exit
+   * code; gone, or stopped by the engine's shutdown → `CONTAINER_LOST`, an infrastructure
+   * failure (retried), never the step's own. A watchdog inspects the container every
+   * `watchdogIntervalMs`, so a wait that never answers cannot hold the step. Rejects with the
+   * hook's own error if an output hook throws first.
+   */
+  private async waitForExit(
+    container: Docker.Container,
+    output: { pump: OutputPump },
+  ): Promise<number | null> {
+    for (;;) {
+      const seen = await this.waitOnce(container, output.pump);
+      if (seen.kind === 'exited' && !(await this.mayBeEngineShutdown(seen.code))) return seen.code;
+      await this.deps.daemon.waitUntilUp(this.context);
+      const state = await this.inspectAfterOutage(container);
+      if (state.Running) {
+        output.pump.abandon();
+        output.pump = new OutputPump(await this.attach(container), this.hooks.onOutput);
+        continue;
+      }
+      if (
+        !this.stopReason &&
+        STOPPED_BY_SIGNAL.has(state.ExitCode) &&
+        !(await this.deps.daemon.liveRestore())
+      )
+        throw this.lost('the Docker engine stopped it while shutting down');
+      return state.ExitCode;
+    }
+  }
+
+  /** One wait, raced with the output hooks and the watchdog. */
+  private async waitOnce(container: Docker.Container, pump: OutputPump): Promise<Seen> {
     const exited = container.wait().then(
-      (response: { StatusCode?: unknown }) => ({
-        kind: 'exited' as const,
+      (response: { StatusCode?: unknown }): Seen => ({
+        kind: 'exited',
         code: typeof response.StatusCode === 'number' ? response.StatusCode : null,
       }),
-      (error: unknown) => {
+      (error: unknown): Seen => {
+        if (isDockerUnreachable(error) || isBrokenConnection(error)) return { kind: 'disconnected' };
         throw toSandboxError(error, 'CONTAINER_WAIT_FAILED', 'lost track of container', this.context);
       },
     );
     const hookFailed = pump.done.then((outcome) =>
       outcome.kind === 'hook-failed' ? outcome : new Promise<never>(() => undefined),
     );
-    const first = await Promise.race([exited, hookFailed]);
-    if (first.kind === 'hook-failed') {
+    const watchdog = this.watch(container);
+    try {
+      const first = await Promise.race([exited, hookFailed, watchdog.seen]);
+      if ('error' in first) throw first.error;
+      return first;
+    } finally {
+      watchdog.stop();
       exited.catch(() => undefined);
-      throw first.error;
     }
-    return first.code;
+  }
+
+  /**
+   * Inspects the container periodically while a wait is pending: one gone (404) is lost; one
+   * seen exited twice in a row (the wait should have answered) is taken as exited; an engine
+   * that does not answer is a broken connection.
+   */
+  private watch(container: Docker.Container): { seen: Promise<Seen>; stop(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const seen = new Promise<Seen>((resolve, reject) => {
+      let exitedBefore = false;
+      const check = async () => {
+        if (stopped) return;
+        try {
+          const { State } = await container.inspect();
+          if (State.Running || State.Status === 'created') exitedBefore = false;
+          else if (exitedBefore) return resolve({ kind: 'exited', code: State.ExitCode });
+          else exitedBefore = true;
+        } catch (error) {
+          if (dockerStatus(error) === 404) return reject(this.lost('it is gone'));
+          if (isDockerUnreachable(error) || isBrokenConnection(error))
+            return resolve({ kind: 'disconnected' });
+        }
+        if (!stopped) timer = setTimeout(check, this.deps.config.watchdogIntervalMs);
+      };
+      timer = setTimeout(check, this.deps.config.watchdogIntervalMs);
+    });
+    seen.catch(() => undefined);
+    return {
+      seen,
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
+  }
+
+  /**
+   * Whether an exit by SIGTERM/SIGKILL that nobody here asked for may be the engine stopping its
+   * containers as it shuts down (only an engine without live-restore does): then the engine is
+   * about to stop answering, which a short look tells.
+   */
+  private async mayBeEngineShutdown(code: number | null): Promise<boolean> {
+    if (this.stopReason || code === null || !STOPPED_BY_SIGNAL.has(code)) return false;
+    if (await this.deps.daemon.liveRestore()) return false;
+    await sleep(ENGINE_SHUTDOWN_LOOK_MS);
+    return this.deps.docker.ping().then(
+      () => false,
+      () => true,
+    );
+  }
+
+  /** The container's state once the engine answers again; `CONTAINER_LOST` when it is gone. */
+  private async inspectAfterOutage(
+    container: Docker.Container,
+  ): Promise<Docker.ContainerInspectInfo['State']> {
+    try {
+      return (await container.inspect()).State;
+    } catch (error) {
+      if (dockerStatus(error) === 404) throw this.lost('it is gone after the engine came back');
+      throw toSandboxError(error, 'DOCKER_UNAVAILABLE', 'cannot inspect container', this.context);
+    }
+  }
+
+  private lost(why: string): SandboxError {
+    return new SandboxError('CONTAINER_LOST', `the step's container was lost: ${why}`, {
+      retryable: true,
+      context: this.context,
+    });
   }
 
   /** Timeout kills at once; cancel and shutdown send SIGTERM, then SIGKILL after the grace. */

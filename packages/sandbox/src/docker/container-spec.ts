@@ -1,10 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { LABELS } from '@sandfleet/contracts';
+import { LABELS, RUNTIME_ENV, STEP_ENV_FILE } from '@sandfleet/contracts';
 import type Docker from 'dockerode';
 import {
   AGENT_HOME,
   INPUT_FILE_PATH,
   MAX_INPUT_ENV_BYTES,
+  RUNTIME_DIR,
   type SandboxRunRequest,
   SHARED_VAULT_PATH,
 } from '../sandbox.js';
@@ -22,7 +23,20 @@ export interface ContainerSpecInput {
   imageUser: string;
   /** `none`, or the id of the agents network. */
   networkMode: string;
+  /**
+   * The image runs the agent runtime (labelled `sandfleet.runtime`): its entrypoint starts as
+   * root with only {@link AGENT_RUNTIME_CAPS} and the runtime variables as Env.
+   */
+  agentRuntime?: boolean;
 }
+
+/**
+ * Capabilities the agent runtime keeps (as root, every other one dropped): `SETUID`/`SETGID` to
+ * run the step and its own git as uid 1000 with no supplementary groups, `KILL` to relay stop
+ * signals to the step and to kill every uid-1000 process (`kill(-1)`) after it. None is left to
+ * the step: a switch to a non-zero uid clears them, and no-new-privileges stays on.
+ */
+export const AGENT_RUNTIME_CAPS = ['SETUID', 'SETGID', 'KILL'];
 
 /** Contract labels of a step's container; extra labels never override them. */
 export function containerLabels(request: SandboxRunRequest): Record<string, string> {
@@ -49,14 +63,26 @@ export function containerName(request: SandboxRunRequest): string {
   return `sandfleet-${request.stepId}-${request.attempt}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Environment of the container: the request's, plus the input variables. */
-export function containerEnv(request: SandboxRunRequest): string[] {
+/** The step's own environment: the request's, plus the input variables. */
+export function stepEnv(request: SandboxRunRequest): Record<string, string> {
   const env: Record<string, string> = { ...request.env };
   if (request.input !== undefined) {
     env.SANDFLEET_INPUT_FILE = INPUT_FILE_PATH;
     if (Buffer.byteLength(request.input, 'utf8') <= MAX_INPUT_ENV_BYTES) env.SANDFLEET_INPUT = request.input;
     else delete env.SANDFLEET_INPUT;
   }
+  return env;
+}
+
+/**
+ * Environment of the container. In an agent-runtime image only the runtime variables (the step's
+ * environment is in the root-only {@link STEP_ENV_FILE}, which they name); otherwise the step's
+ * environment and the runtime variables.
+ */
+export function containerEnv(request: SandboxRunRequest, agentRuntime = false): string[] {
+  const env: Record<string, string> = agentRuntime
+    ? { ...request.runtimeEnv, [RUNTIME_ENV.stepEnvFile]: `${RUNTIME_DIR}/${STEP_ENV_FILE}` }
+    : { ...stepEnv(request), ...request.runtimeEnv };
   return Object.entries(env).map(([name, value]) => `${name}=${value}`);
 }
 
@@ -74,8 +100,8 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     name: containerName(request),
     Image: input.imageId,
     Cmd: request.argv,
-    Env: containerEnv(request),
-    ...(input.imageUser ? { User: input.imageUser } : {}),
+    Env: containerEnv(request, input.agentRuntime),
+    ...(input.agentRuntime ? { User: '0:0' } : input.imageUser ? { User: input.imageUser } : {}),
     Labels: containerLabels(request),
     Tty: false,
     OpenStdin: false,
@@ -88,9 +114,11 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
       NanoCpus: Math.round(cpus * 1e9),
       PidsLimit: pids,
       CapDrop: ['ALL'],
+      ...(input.agentRuntime ? { CapAdd: AGENT_RUNTIME_CAPS } : {}),
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
-      ReadonlyRootfs: false,
+      ReadonlyRootfs: request.limits.diskMb !== undefined,
+      ...(request.limits.diskMb === undefined ? {} : { Tmpfs: scratchTmpfs(request.limits.diskMb) }),
       Init: true,
       AutoRemove: false,
       RestartPolicy: { Name: 'no' },
@@ -102,9 +130,33 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
           [LABELS.agentId]: request.agentId,
         }),
         volumeMount(config.sharedVaultVolume, SHARED_VAULT_PATH, { [LABELS.managed]: 'true' }),
+        ...(request.limits.diskMb === undefined ? [] : [runtimeDirMount()]),
       ],
     },
   };
+}
+
+/** Directories that stay writable on a read-only root filesystem, as tmpfs. */
+export const SCRATCH_DIRS = ['/tmp', '/var/tmp', '/run'] as const;
+
+/**
+ * One tmpfs of `diskMb` per scratch directory. Their pages are charged to the container's memory
+ * cgroup, so together they never hold more than `memoryMb` (past it the step is OOM-killed) and
+ * never touch the host's disk. `exec` keeps what the writable root allowed (tools that run
+ * what they unpack in /tmp); the engine's default would be `noexec`.
+ */
+function scratchTmpfs(diskMb: number): Record<string, string> {
+  const options = (mode: string) => `rw,exec,nosuid,nodev,size=${diskMb}m,mode=${mode}`;
+  return Object.fromEntries(SCRATCH_DIRS.map((dir) => [dir, options(dir === '/run' ? '755' : '1777')]));
+}
+
+/**
+ * An anonymous volume at {@link RUNTIME_DIR}, removed with the container: the input and runtime
+ * files are uploaded there before start, which neither a read-only root filesystem nor a tmpfs
+ * (mounted only at start) allows. The directory is root's, so a non-root step cannot fill it.
+ */
+function runtimeDirMount(): Docker.MountSettings {
+  return { Type: 'volume', Target: RUNTIME_DIR, ReadOnly: false } as Docker.MountSettings;
 }
 
 /**

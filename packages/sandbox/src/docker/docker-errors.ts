@@ -28,6 +28,12 @@ export function isDockerUnreachable(error: unknown): boolean {
   return typeof code === 'string' && UNREACHABLE_CODES.has(code);
 }
 
+/** Whether a request's connection broke mid-way (the engine went away while it answered). */
+export function isBrokenConnection(error: unknown): boolean {
+  if (dockerStatus(error) !== undefined) return false;
+  return error instanceof Error && /socket hang up|ECONNRESET|EPIPE|aborted/i.test(error.message);
+}
+
 /** A failed call that is fine to ignore when removing or stopping: the container is gone or not running. */
 export function isGoneOrNotRunning(error: unknown): boolean {
   const status = dockerStatus(error);

@@ -8,8 +8,13 @@ export interface DockerSandboxOptions {
   port?: number;
   /** Engine calls (create, start, remove, archive upload) in flight at once, so the daemon is not stampeded. @defaultValue 4 */
   dockerCallConcurrency?: number;
-  /** Bridge network of steps with `network: 'egress'`; created on demand. @defaultValue 'sandfleet-agents' */
+  /**
+   * Name prefix of the networks of steps with `network: 'egress'`: each such step gets its own
+   * internal network `<prefix>-<random>` with the fleet's egress proxy on it. @defaultValue 'sandfleet-agents'
+   */
   agentsNetwork?: string;
+  /** The fleet's egress proxy, the only way out of an `egress` step. */
+  egress?: EgressOptions;
   /** Prefix of per-agent home volumes (`<prefix><agentId>`). @defaultValue 'sandfleet-home-' */
   homeVolumePrefix?: string;
   /** Volume of the team's shared vault, mounted at `/home/agent/vault/shared`. @defaultValue 'sandfleet-vault-shared' */
@@ -18,7 +23,46 @@ export interface DockerSandboxOptions {
   imageBuildHint?: (image: string) => string;
   /** After the container exits, how long output may stall before the rest is given up, ms. @defaultValue 10000 */
   outputDrainIdleMs?: number;
+  /**
+   * How long a run whose engine connection broke (or a step arriving while the engine is down)
+   * waits for the engine to answer again before the attempt fails as retryable, ms.
+   * @defaultValue 60000
+   */
+  daemonReturnMs?: number;
+  /** Between the watchdog's inspections of a running container, ms. @defaultValue 5000 */
+  watchdogIntervalMs?: number;
+  /**
+   * Host directory of size-limited homes: with it, runs with `limits.diskMb` get their home and
+   * the shared vault as loop-mounted ext4 images of that size (root and mount rights needed).
+   * Without it, homes are plain volumes that no disk limit covers. @defaultValue undefined
+   */
+  disksDir?: string;
+  /** Size of the shared vault's filesystem with `disksDir`, MiB; grown, never shrunk. @defaultValue 1024 */
+  sharedVaultDiskMb?: number;
 }
+
+/** Options of the egress proxy; see `infra/images/egress-proxy` and the sandbox README. */
+export interface EgressOptions {
+  /** Image of the proxy (must be present locally). @defaultValue 'sandfleet/egress-proxy:latest' */
+  image?: string;
+  /** Container name of the proxy, one per fleet and engine. @defaultValue 'sandfleet-egress-proxy' */
+  container?: string;
+  /** The proxy's outbound bridge network. @defaultValue 'sandfleet-egress' */
+  network?: string;
+  /** IPv4 pool (/8 to /28) the /28 subnets of step networks are cut from. @defaultValue '10.213.0.0/16' */
+  subnetPool?: string;
+  /** Destinations opened despite the denials: CIDR, `ip:port` or `host:port`. @defaultValue [] */
+  allow?: readonly string[];
+  /** CIDRs denied besides the built-in private, shared, link-local, multicast and host ranges. @defaultValue [] */
+  denyCidrs?: readonly string[];
+  /** When not empty, the only domains steps may reach (`.example.com`: it and its subdomains). @defaultValue [] */
+  allowedDomains?: readonly string[];
+}
+
+export const DEFAULT_EGRESS_PROXY_IMAGE = 'sandfleet/egress-proxy:latest';
+export const DEFAULT_EGRESS_PROXY_CONTAINER = 'sandfleet-egress-proxy';
+export const DEFAULT_EGRESS_NETWORK = 'sandfleet-egress';
+export const DEFAULT_EGRESS_SUBNET_POOL = '10.213.0.0/16';
 
 export const DEFAULT_SOCKET_PATH = '/var/run/docker.sock';
 export const DEFAULT_DOCKER_CALL_CONCURRENCY = 4;
@@ -26,21 +70,28 @@ export const DEFAULT_AGENTS_NETWORK = 'sandfleet-agents';
 export const DEFAULT_HOME_VOLUME_PREFIX = 'sandfleet-home-';
 export const DEFAULT_SHARED_VAULT_VOLUME = 'sandfleet-vault-shared';
 export const DEFAULT_OUTPUT_DRAIN_IDLE_MS = 10_000;
+export const DEFAULT_DAEMON_RETURN_MS = 60_000;
+export const DEFAULT_WATCHDOG_INTERVAL_MS = 5000;
+export const DEFAULT_SHARED_VAULT_DISK_MB = 1024;
 export const DEFAULT_IMAGE_BUILD_HINT = (_image: string) =>
   'run infra/setup.sh or infra/images/build-images.sh';
 
 /** {@link DockerSandboxOptions} with defaults applied. */
-export type DockerSandboxConfig = Required<
-  Pick<
-    DockerSandboxOptions,
-    | 'dockerCallConcurrency'
-    | 'agentsNetwork'
-    | 'homeVolumePrefix'
-    | 'sharedVaultVolume'
-    | 'imageBuildHint'
-    | 'outputDrainIdleMs'
-  >
->;
+export type DockerSandboxConfig = Pick<DockerSandboxOptions, 'disksDir'> &
+  Required<
+    Pick<
+      DockerSandboxOptions,
+      | 'dockerCallConcurrency'
+      | 'agentsNetwork'
+      | 'homeVolumePrefix'
+      | 'sharedVaultVolume'
+      | 'imageBuildHint'
+      | 'outputDrainIdleMs'
+      | 'daemonReturnMs'
+      | 'watchdogIntervalMs'
+      | 'sharedVaultDiskMb'
+    >
+  >;
 
 export function dockerSandboxConfig(options: DockerSandboxOptions): DockerSandboxConfig {
   return Object.freeze({
@@ -50,5 +101,24 @@ export function dockerSandboxConfig(options: DockerSandboxOptions): DockerSandbo
     sharedVaultVolume: options.sharedVaultVolume ?? DEFAULT_SHARED_VAULT_VOLUME,
     imageBuildHint: options.imageBuildHint ?? DEFAULT_IMAGE_BUILD_HINT,
     outputDrainIdleMs: options.outputDrainIdleMs ?? DEFAULT_OUTPUT_DRAIN_IDLE_MS,
+    daemonReturnMs: options.daemonReturnMs ?? DEFAULT_DAEMON_RETURN_MS,
+    watchdogIntervalMs: options.watchdogIntervalMs ?? DEFAULT_WATCHDOG_INTERVAL_MS,
+    sharedVaultDiskMb: options.sharedVaultDiskMb ?? DEFAULT_SHARED_VAULT_DISK_MB,
+    ...(options.disksDir === undefined ? {} : { disksDir: options.disksDir }),
+  });
+}
+
+/** {@link EgressOptions} with defaults applied. */
+export type EgressConfig = Readonly<Required<EgressOptions>>;
+
+export function egressConfig(options: EgressOptions = {}): EgressConfig {
+  return Object.freeze({
+    image: options.image ?? DEFAULT_EGRESS_PROXY_IMAGE,
+    container: options.container ?? DEFAULT_EGRESS_PROXY_CONTAINER,
+    network: options.network ?? DEFAULT_EGRESS_NETWORK,
+    subnetPool: options.subnetPool ?? DEFAULT_EGRESS_SUBNET_POOL,
+    allow: options.allow ?? [],
+    denyCidrs: options.denyCidrs ?? [],
+    allowedDomains: options.allowedDomains ?? [],
   });
 }

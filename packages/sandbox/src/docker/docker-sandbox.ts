@@ -12,15 +12,19 @@ import type {
   SandboxRunRequest,
   SandboxRunResult,
 } from '../sandbox.js';
-import { AgentsNetwork } from './agents-network.js';
+import { AgentsNetwork, egressProxyEnv } from './agents-network.js';
 import { ContainerRun } from './container-run.js';
+import { DockerDaemon } from './docker-daemon.js';
 import { dockerStatus, toSandboxError } from './docker-errors.js';
 import {
   DEFAULT_SOCKET_PATH,
   type DockerSandboxConfig,
   type DockerSandboxOptions,
   dockerSandboxConfig,
+  egressConfig,
 } from './docker-sandbox-options.js';
+import { EgressProxy } from './egress-proxy.js';
+import { HomeDisks } from './home-disks.js';
 import { VaultPreparations } from './vault-preparations.js';
 
 /** Pauses between attempts to remove a container before it is left for the next sweep. */
@@ -37,7 +41,10 @@ class DockerSandbox implements Sandbox {
   private readonly config: DockerSandboxConfig;
   private readonly limit: LimitFunction;
   private readonly network: AgentsNetwork;
+  private readonly egressProxy: EgressProxy;
   private readonly vaults: VaultPreparations;
+  private readonly disks: HomeDisks | undefined;
+  private readonly daemon: DockerDaemon;
   private readonly running = new Map<AbortController, Promise<unknown>>();
   /** Containers whose removal failed; retried by every sweep and by close. */
   private readonly pendingRemovals = new Set<string>();
@@ -52,8 +59,18 @@ class DockerSandbox implements Sandbox {
     const modemOptions = { ...connection, agent: this.agent };
     this.docker = new Docker(modemOptions);
     this.limit = pLimit(this.config.dockerCallConcurrency);
-    this.network = new AgentsNetwork(this.docker, this.config.agentsNetwork);
+    const egress = egressConfig(options.egress);
+    this.egressProxy = new EgressProxy(this.docker, egress);
+    this.network = new AgentsNetwork(
+      this.docker,
+      this.config.agentsNetwork,
+      egress.subnetPool,
+      this.egressProxy,
+    );
     this.vaults = new VaultPreparations(this.docker);
+    this.daemon = new DockerDaemon(this.docker, { returnWithinMs: this.config.daemonReturnMs });
+    const { disksDir } = this.config;
+    this.disks = disksDir === undefined ? undefined : new HomeDisks(this.docker, this.limit, disksDir);
   }
 
   async run(request: SandboxRunRequest, hooks: SandboxRunHooks): Promise<SandboxRunResult> {
@@ -76,13 +93,15 @@ class DockerSandbox implements Sandbox {
         config: this.config,
         network: this.network,
         vaults: this.vaults,
+        disks: this.disks,
         signal: controller.signal,
         removeContainer: (id) => this.removeContainer(id),
+        daemon: this.daemon,
       },
-      request,
+      request.network === 'egress' ? withEgressEnv(request) : request,
       hooks,
     );
-    const done = run.execute();
+    const done = run.execute().finally(() => run.releaseNetwork());
     this.running.set(controller, done);
     try {
       return await done;
@@ -111,18 +130,32 @@ class DockerSandbox implements Sandbox {
     const orphans = workers
       .filter((_, index) => !alive[index])
       .flatMap((workerId) => byWorker.get(workerId) ?? []);
-    return this.removeAll(orphans);
+    const removed = await this.removeAll(orphans);
+    // Step networks by the same judgement, once their containers are gone.
+    await this.network.removeNetworks(async (labels) => {
+      const workerId = labels[LABELS.workerId];
+      if (!workerId || workerId === options.selfWorkerId || labels[LABELS.fleet] !== options.fleet)
+        return false;
+      return !(await options.isWorkerAlive(workerId));
+    });
+    return removed;
   }
 
   async removeWorkerContainers(workerId: string): Promise<string[]> {
     const containers = await this.listContainers({ workerId });
-    return this.removeAll(containers.map((container) => container.id));
+    const removed = await this.removeAll(containers.map((container) => container.id));
+    await this.network.removeNetworks(async (labels) => labels[LABELS.workerId] === workerId);
+    return removed;
   }
 
   async removeAgentHome(agentId: string): Promise<boolean> {
     const name = `${this.config.homeVolumePrefix}${agentId}`;
     try {
-      await this.limit(() => this.docker.getVolume(name).remove());
+      const volume = this.docker.getVolume(name);
+      const info = await this.limit(() => volume.inspect());
+      await this.limit(() => volume.remove());
+      // A size-limited home is also an image mounted on the host: unmount and delete it.
+      await HomeDisks.release(info, { agentId });
       return true;
     } catch (error) {
       if (dockerStatus(error) === 404) return false;
@@ -188,6 +221,7 @@ class DockerSandbox implements Sandbox {
     for (const controller of this.running.keys()) controller.abort('shutdown');
     await Promise.allSettled(this.running.values());
     await this.retryPendingRemovals();
+    this.egressProxy.close();
     this.agent.destroy();
   }
 
@@ -230,4 +264,10 @@ class DockerSandbox implements Sandbox {
       }),
     );
   }
+}
+
+/** The request with the proxy's variables for the step and for the runtime (the step's own `env` wins). */
+function withEgressEnv(request: SandboxRunRequest): SandboxRunRequest {
+  const proxy = egressProxyEnv();
+  return { ...request, env: { ...proxy, ...request.env }, runtimeEnv: { ...request.runtimeEnv, ...proxy } };
 }

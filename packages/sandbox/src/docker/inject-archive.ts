@@ -1,3 +1,4 @@
+import { STEP_ENV_FILE } from '@sandfleet/contracts';
 import { pack } from 'tar-stream';
 import { ancestors } from '../run-request.js';
 import type { SandboxFile, SandboxRuntimeFile } from '../sandbox.js';
@@ -8,6 +9,11 @@ export interface InjectArchiveInput {
   files: readonly SandboxFile[];
   input?: string;
   runtimeFiles?: readonly SandboxRuntimeFile[];
+  /**
+   * An agent-runtime image: private runtime files are written (root-only) and so is `stepEnv`, as
+   * `/sandfleet/step-env.json`. Otherwise private runtime files are left out.
+   */
+  agentRuntime?: { stepEnv: Record<string, string> };
   owner: ImageOwner;
   /**
    * Also write `vault/` and `vault/shared/` owned by `owner`. The engine creates the shared vault's
@@ -24,6 +30,7 @@ const INPUT_ENTRY = 'sandfleet/input';
 const DIR_MODE = 0o755;
 const FILE_MODE = 0o644;
 const INPUT_MODE = 0o444;
+const PRIVATE_MODE = 0o400;
 const VAULT_DIRS = ['vault', 'vault/shared'];
 
 /**
@@ -33,8 +40,11 @@ const VAULT_DIRS = ['vault', 'vault/shared'];
  * directory entry replaces a symlink the agent may have left at that path in its home.
  */
 export async function buildInjectArchive(input: InjectArchiveInput): Promise<Buffer | undefined> {
-  const { files, owner } = input;
-  const runtimeFiles = input.runtimeFiles ?? [];
+  const { files, owner, agentRuntime } = input;
+  const runtimeFiles = (input.runtimeFiles ?? []).filter((file) => agentRuntime || !file.private);
+  if (agentRuntime) {
+    runtimeFiles.push({ name: STEP_ENV_FILE, content: JSON.stringify(agentRuntime.stepEnv), private: true });
+  }
   if (files.length === 0 && input.input === undefined && runtimeFiles.length === 0 && !input.prepareVault) {
     return undefined;
   }
@@ -66,8 +76,10 @@ export async function buildInjectArchive(input: InjectArchiveInput): Promise<Buf
     );
   }
   for (const file of runtimeFiles) {
+    // Root-only: root without CAP_DAC_OVERRIDE is the runtime alone, the step is uid 1000.
+    const access = file.private ? { uid: 0, gid: 0, mode: PRIVATE_MODE } : { ...ownedBy, mode: INPUT_MODE };
     tar.entry(
-      { ...ownedBy, name: `${INPUT_DIR}${file.name}`, type: 'file', mode: INPUT_MODE },
+      { mtime, ...access, name: `${INPUT_DIR}${file.name}`, type: 'file' },
       Buffer.from(file.content, 'utf8'),
     );
   }
