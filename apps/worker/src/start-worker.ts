@@ -59,6 +59,17 @@ export async function startWorker(
     socketPath: config.dockerSocket,
     dockerCallConcurrency: config.dockerConcurrency,
     agentsNetwork: config.agentsNetwork,
+    egress: {
+      image: config.egressProxyImage,
+      container: config.egressProxy,
+      network: config.egressNetwork,
+      subnetPool: config.egressSubnetPool,
+      allow: config.egressAllow,
+      denyCidrs: config.egressDenyCidrs,
+      allowedDomains: config.egressAllowedDomains,
+    },
+    ...(config.disksDir === 'off' ? {} : { disksDir: config.disksDir }),
+    sharedVaultDiskMb: config.sharedVaultDiskMb,
   });
   const service = new WorkerService({
     workerId: config.workerId,
@@ -92,6 +103,7 @@ export async function startWorker(
         cpus: config.defaultCpus,
         pids: config.defaultPids,
         outputBytes: config.defaultOutputBytes,
+        diskMb: config.defaultDiskMb,
       },
       maxima: {
         timeoutMs: config.maxTimeoutMs,
@@ -99,6 +111,7 @@ export async function startWorker(
         cpus: config.maxCpus,
         pids: config.maxPids,
         outputBytes: config.maxOutputBytes,
+        diskMb: config.maxDiskMb,
       },
     },
     stopGraceMs: config.stopGraceMs,

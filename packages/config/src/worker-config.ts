@@ -10,8 +10,14 @@ import type { DeepReadonly } from './parse-config.js';
 /** Default worker id: unique per process on a host, stable for its life. */
 export const defaultWorkerId = (): string => `${hostname()}-${process.pid}`;
 
-const { timeoutMs, memoryMb, cpus, pids, outputBytes } = LIMIT_BOUNDS;
+const { timeoutMs, memoryMb, cpus, pids, outputBytes, diskMb } = LIMIT_BOUNDS;
 const ms = (min: number, defaultValue: number) => intVar(defaultValue, { min });
+
+const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const IPV4_POOL = /^(\d{1,3}\.){3}\d{1,3}\/([89]|1\d|2[0-8])$/;
+const CIDR = /^((\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?|[0-9a-fA-F:]+:[0-9a-fA-F:]*(\/\d{1,3})?)$/;
+const DOMAIN = /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+const EGRESS_DESTINATION = new RegExp(`${CIDR.source}|^[A-Za-z0-9.-]+:\\d{1,5}$`);
 
 /** Variables of the worker (besides {@link commonVars}), by name. */
 export const workerVars = {
@@ -23,8 +29,39 @@ export const workerVars = {
   SANDFLEET_DOCKER_SOCKET: stringVar('/var/run/docker.sock'),
   /** Docker API calls in flight at once (create, archive, start, remove…). @defaultValue 4 */
   SANDFLEET_DOCKER_CONCURRENCY: intVar(4, { min: 1 }),
-  /** Docker network of `egress` steps; created on demand, never one of the control plane. @defaultValue `sandfleet-agents` */
-  SANDFLEET_AGENTS_NETWORK: stringVar('sandfleet-agents', /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/),
+  /**
+   * Name prefix of the networks of `egress` steps: each gets its own internal network
+   * `<prefix>-<random>`, with no host address, shared only with the egress proxy. @defaultValue `sandfleet-agents`
+   */
+  SANDFLEET_AGENTS_NETWORK: stringVar('sandfleet-agents', DOCKER_NAME),
+  /** Image of the egress proxy (Squid), present locally. @defaultValue `sandfleet/egress-proxy:latest` */
+  SANDFLEET_EGRESS_PROXY_IMAGE: stringVar(
+    'sandfleet/egress-proxy:latest',
+    IMAGE_PATTERN,
+    'must be a Docker image reference',
+  ),
+  /** Container name of the fleet's egress proxy, one per fleet and engine; found or created by the workers. @defaultValue `sandfleet-egress-proxy` */
+  SANDFLEET_EGRESS_PROXY: stringVar('sandfleet-egress-proxy', DOCKER_NAME),
+  /** The egress proxy's own outbound bridge network. @defaultValue `sandfleet-egress` */
+  SANDFLEET_EGRESS_NETWORK: stringVar('sandfleet-egress', DOCKER_NAME),
+  /** IPv4 pool (/8 to /28) the /28 subnets of step networks are cut from; keep it off your LAN's ranges. @defaultValue `10.213.0.0/16` */
+  SANDFLEET_EGRESS_SUBNET_POOL: stringVar('10.213.0.0/16', IPV4_POOL, 'must be an IPv4 CIDR from /8 to /28'),
+  /**
+   * Comma-separated destinations steps may reach although the proxy denies their range: a CIDR,
+   * `ip:port` or `host:port` (a service of this machine, a private mirror). @defaultValue none
+   */
+  SANDFLEET_EGRESS_ALLOW: listVar(
+    () => [],
+    EGRESS_DESTINATION,
+    'must be a comma-separated list of CIDRs, ip:port or host:port',
+  ),
+  /**
+   * Comma-separated CIDRs the proxy denies besides private, shared, link-local, multicast and
+   * reserved ranges, Docker's networks and its own gateway: list the host's public addresses here. @defaultValue none
+   */
+  SANDFLEET_EGRESS_DENY_CIDRS: listVar(() => [], CIDR, 'must be a comma-separated list of CIDRs'),
+  /** Comma-separated domains, the only ones steps may reach when set (`.example.com`: it and its subdomains). @defaultValue any */
+  SANDFLEET_EGRESS_ALLOWED_DOMAINS: listVar(() => [], DOMAIN, 'must be a comma-separated list of domains'),
   /** One step at a time per agent across the fleet, so steps never share a home volume at once. @defaultValue true */
   SANDFLEET_SERIALIZE_AGENT_STEPS: boolVar(true),
   /** How long a step whose agent is busy waits before it is tried again, ms. @defaultValue 1000 */
@@ -61,6 +98,23 @@ export const workerVars = {
   SANDFLEET_DEFAULT_OUTPUT_BYTES: intVar(1_048_576, outputBytes),
   /** Largest output limit a step may ask for, bytes. @defaultValue 16777216 (16 MiB) */
   SANDFLEET_MAX_OUTPUT_BYTES: intVar(16_777_216, outputBytes),
+  /** Disk of steps that set none, MiB: size of the home's filesystem and of each tmpfs (`/tmp`, `/var/tmp`, `/run`). @defaultValue 1024 */
+  SANDFLEET_DEFAULT_DISK_MB: intVar(1024, diskMb),
+  /** Largest disk limit a step may ask for, MiB; an agent's home never grows past it. @defaultValue 8192 */
+  SANDFLEET_MAX_DISK_MB: intVar(8192, diskMb),
+  /** Size of the shared vault's filesystem with `SANDFLEET_DISKS_DIR`, MiB; grown, never shrunk. @defaultValue 1024 */
+  SANDFLEET_SHARED_VAULT_DISK_MB: intVar(1024, diskMb),
+  /**
+   * Host directory of the size-limited homes: one ext4 image per agent (and one for the shared
+   * vault), loop-mounted by the worker, which then needs root and mount rights on the Docker host.
+   * `off` keeps plain home volumes that the disk limit does not cover (a worker in a container
+   * without mount rights; see the sandbox README). @defaultValue `/var/lib/sandfleet/disks`
+   */
+  SANDFLEET_DISKS_DIR: stringVar(
+    '/var/lib/sandfleet/disks',
+    /^(\/.*|off)$/,
+    'must be an absolute path or off',
+  ),
   /** Time a stopped container gets between SIGTERM and SIGKILL, ms. @defaultValue 5000 */
   SANDFLEET_STOP_GRACE_MS: ms(0, 5000),
   /** On SIGTERM, time running steps get to finish before they are stopped and handed back, ms. @defaultValue 30000 */
@@ -93,6 +147,7 @@ const LIMIT_PAIRS = [
   ['SANDFLEET_DEFAULT_CPUS', 'SANDFLEET_MAX_CPUS'],
   ['SANDFLEET_DEFAULT_PIDS', 'SANDFLEET_MAX_PIDS'],
   ['SANDFLEET_DEFAULT_OUTPUT_BYTES', 'SANDFLEET_MAX_OUTPUT_BYTES'],
+  ['SANDFLEET_DEFAULT_DISK_MB', 'SANDFLEET_MAX_DISK_MB'],
 ] as const satisfies readonly (readonly [keyof WorkerValues, keyof WorkerValues])[];
 
 function checkWorker(values: WorkerValues, ctx: z.RefinementCtx): void {
