@@ -63,13 +63,25 @@ fi
 ok "pnpm $(pnpm --version)"
 
 step "Docker engine"
+# live-restore: containers keep running while the engine restarts (an upgrade, a crash), and the
+# worker attaches to them again when it answers; without it the engine's shutdown kills every
+# running step. Reloadable: a running engine takes it on SIGHUP.
+daemon_json=/etc/docker/daemon.json
+if [ "$(node -e 'try{process.stdout.write(String(require(process.argv[1])["live-restore"]))}catch{}' "$daemon_json")" != true ]; then
+  mkdir -p /etc/docker
+  node -e 'const fs=require("fs"),f=process.argv[1];let c={};try{c=JSON.parse(fs.readFileSync(f,"utf8"))}catch{}
+    c["live-restore"]=true;fs.writeFileSync(f,JSON.stringify(c,null,2)+"\n")' "$daemon_json"
+  echo "[setup]   $daemon_json: live-restore true"
+  if pid=$(pidof dockerd); then kill -HUP $pid; fi
+fi
 if ! docker info >/dev/null 2>&1; then
   if [ -d /run/systemd/system ] && systemctl start docker 2>/dev/null; then :; else
     nohup dockerd >/var/log/sandfleet-dockerd.log 2>&1 &
   fi
   wait_for 60 "the Docker engine (log: /var/log/sandfleet-dockerd.log)" docker info
 fi
-ok "docker engine $(docker version --format '{{.Server.Version}}')"
+wait_for 20 "the Docker engine to take live-restore" sh -c "docker info --format '{{.LiveRestoreEnabled}}' | grep -qx true"
+ok "docker engine $(docker version --format '{{.Server.Version}}'), live-restore"
 
 step "Redis"
 # Accepted steps live in Redis until a worker takes them: Redis must keep them across restarts

@@ -1,35 +1,24 @@
 #!/usr/bin/env bash
 # Builds the local images Sandfleet needs without any registry:
 #   sandfleet/debian:bookworm   Debian bookworm base made with debootstrap + docker import
+#                               (build-debian-base.sh; its trixie base only when asked for)
 #   sandfleet/busybox:latest    busybox-static root file system, docker import
 #   sandfleet/step:latest       small default step image (non-root agent user, bash, coreutils)
 #   sandfleet/test-busybox:latest  tiny non-root image the tests run steps in
+#   sandfleet/egress-proxy:latest  Squid, the only way out of `egress` steps (egress-proxy/)
 #   sandfleet/agent-runtime:minimal  the agent image with the minimal toolbox (build-agent-runtime.sh)
 # The full agent image (sandfleet/agent-runtime:latest) takes many minutes and is not built here:
 #   bash infra/images/build-agent-runtime.sh full
 # Idempotent: an image that exists is kept unless SANDFLEET_REBUILD_IMAGES=1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-mirror=${SANDFLEET_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 rebuild=${SANDFLEET_REBUILD_IMAGES:-0}
 
 log() { printf '[images] %s\n' "$*"; }
 have_image() { [ "$rebuild" != 1 ] && docker image inspect "$1" >/dev/null 2>&1; }
 
 build_debian_base() {
-  local tag=sandfleet/debian:bookworm
-  if have_image "$tag"; then log "$tag present"; return; fi
-  command -v debootstrap >/dev/null || { log "debootstrap missing: apt-get install debootstrap"; exit 1; }
-  local root; root=$(mktemp -d /var/tmp/sandfleet-rootfs.XXXXXX)
-  trap 'rm -rf "$root"' RETURN
-  log "debootstrap bookworm into $root (a few minutes)"
-  debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.log" 2>&1 || { tail -20 "$root.log"; exit 1; }
-  rm -f "$root.log"
-  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-  tar -C "$root" -c . | docker import \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'CMD ["bash"]' - "$tag" >/dev/null
-  log "$tag built"
+  bash "$here/build-debian-base.sh" bookworm
 }
 
 build_busybox_base() {
@@ -63,4 +52,8 @@ build_debian_base
 build_busybox_base
 build_dockerfile sandfleet/test-busybox:latest Dockerfile.test-busybox
 build_dockerfile sandfleet/step:latest Dockerfile.step
+if have_image sandfleet/egress-proxy:latest; then log "sandfleet/egress-proxy:latest present"; else
+  DOCKER_BUILDKIT=0 docker build -q -t sandfleet/egress-proxy:latest "$here/egress-proxy" >/dev/null
+  log "sandfleet/egress-proxy:latest built"
+fi
 bash "$here/build-agent-runtime.sh" minimal
