@@ -6,8 +6,9 @@ import { AGENT_IMAGE, ensureAgentImage } from './support/agent-image.js';
 import { GitHttpServer, git } from './support/git-http-server.js';
 import { TestFleet } from './support/test-fleet.js';
 
-// Pipeline steps through the whole system: a worker runs the agent-runtime image on an agents
-// network the test made, against a git server with basic auth that only that network reaches.
+// Pipeline steps through the whole system: a worker runs the agent-runtime image as egress steps,
+// against a git server with basic auth on the host's address of a bridge the test made, which the
+// fleet's egress proxy is allowed to reach (SANDFLEET_EGRESS_ALLOW, the documented way).
 const TOKEN = `gt-${randomBytes(12).toString('hex')}`;
 const IMAGE = AGENT_IMAGE.minimal;
 
@@ -21,11 +22,12 @@ describe('git workspaces through the worker', () => {
   beforeAll(async () => {
     ensureAgentImage('minimal', 20 * 60_000);
     fleet = await TestFleet.create();
-    network = `sf-agents-${fleet.id}`;
-    docker('network', 'create', '--label', 'sandfleet.managed=true', network);
+    network = `sftest-git-${fleet.id}`;
+    docker('network', 'create', '--label', `sandfleet.test=${fleet.id}`, network);
     const gateway = docker('network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', network);
     server = await GitHttpServer.start({ host: gateway, token: TOKEN });
-    await fleet.startWorker({ SANDFLEET_AGENTS_NETWORK: network }, { GIT_TOKEN: TOKEN });
+    const port = new URL(server.url('pipeline')).port;
+    await fleet.startWorker({ SANDFLEET_EGRESS_ALLOW: `${gateway}:${port}` }, { GIT_TOKEN: TOKEN });
   }, 20 * 60_000);
 
   afterEach(async () => {
@@ -98,9 +100,9 @@ describe('git workspaces through the worker', () => {
       command: ['bash', '-c', `printf '${forged}'; cat /sandfleet/event-token | wc -c`],
     });
     const row = await fleet.terminal(id);
-    expect(row.status).toBe('succeeded');
+    expect(row.status, JSON.stringify(row)).toBe('succeeded');
     expect(row.output).toContain(']sandfleet;guess;');
-    // The runtime emptied the token file before the step ran.
+    // The runtime read and deleted its root-only token file before the step ran.
     expect(row.output.trim().endsWith('0')).toBe(true);
     const runtime = (await fleet.replay(id)).filter((e) => e.type === 'runtime').map((e) => e.name);
     expect(runtime).toEqual(['result']);

@@ -6,9 +6,14 @@ describe('fleet resilience', () => {
 
   afterEach(async () => {
     if (!fleet) return;
-    expect(await fleet.leftovers()).toEqual([]);
-    await fleet.close();
+    const current = fleet;
     fleet = undefined;
+    try {
+      expect(await current.leftovers()).toEqual([]);
+    } finally {
+      // Even after a failure: a fleet left open keeps its workers, containers and homes.
+      await current.close();
+    }
   });
 
   it('runs 200 steps on two workers, each exactly once, every row terminal', async () => {

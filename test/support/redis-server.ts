@@ -11,6 +11,8 @@ export interface TestRedisServer {
   dir: string;
   /** Stops it (SIGTERM, as a service manager would) and waits for the exit. */
   stop(): Promise<void>;
+  /** Starts it again on the same port with the same data directory (and so its append-only file). */
+  start(): Promise<void>;
   /** Stops it and removes its data directory. */
   close(): Promise<void>;
 }
@@ -31,34 +33,41 @@ export function freePort(): Promise<number> {
 export async function startRedisServer(flags: string[] = [], dir?: string): Promise<TestRedisServer> {
   const port = await freePort();
   const dataDir = dir ?? mkdtempSync(join(tmpdir(), 'sandfleet-redis-'));
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', '', ...flags],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Ready to accept connections')) {
+  let exited: Promise<void> = Promise.resolve();
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    const launched = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', '', ...flags],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = launched;
+    exited = new Promise<void>((resolve) => launched.once('exit', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
+      launched.stdout?.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      launched.once('exit', (code) => {
         clearTimeout(timer);
-        resolve();
-      }
+        reject(new Error(`redis-server exited with ${code}`));
+      });
     });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}`));
-    });
-  });
+  };
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
+  await start();
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     dir: dataDir,
     stop,
+    start,
     close: async () => {
       await stop();
       rmSync(dataDir, { recursive: true, force: true });

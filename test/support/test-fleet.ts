@@ -11,6 +11,7 @@ import { createRedisConnection, StepQueue } from '@sandfleet/queue';
 import { createDockerSandbox, type Sandbox } from '@sandfleet/sandbox';
 import { CancelBus, EventSubscriber, readEvents, StepEventPublisher } from '@sandfleet/stream';
 import { type RunningWorker, startWorker } from '@sandfleet/worker';
+import { egressEnv, removeEgress } from './test-egress.js';
 
 export const TEST_DATABASE_URL =
   process.env.SANDFLEET_TEST_DATABASE_URL ?? 'postgres://sandfleet:sandfleet@127.0.0.1:5432/sandfleet';
@@ -32,6 +33,10 @@ export const randomId = (prefix: string) => `${prefix}${randomBytes(5).toString(
 export interface TestFleetOptions {
   /** Another PostgreSQL than the machine's (a fault test's own server). */
   databaseUrl?: string;
+  /** Another Docker engine than the machine's (a fault test's own dockerd). */
+  dockerSocket?: string;
+  /** Another Redis than the machine's (a fault test's own server). */
+  redisUrl?: string;
 }
 
 /** A worker started in this process, with its log lines kept for assertions. */
@@ -52,10 +57,13 @@ export class TestFleet {
   readonly db: SandfleetDatabase;
   /** PostgreSQL of this fleet: the machine's, unless the test started its own. */
   readonly databaseUrl: string;
-  readonly redis = createRedisConnection({ url: TEST_REDIS_URL, role: 'producer', name: 'sandfleet-test' });
+  /** Redis of this fleet: the machine's, unless the test started its own. */
+  readonly redisUrl: string;
+  readonly redis: ReturnType<typeof createRedisConnection>;
   readonly queue: StepQueue;
   readonly subscriber: EventSubscriber;
-  readonly sandbox: Sandbox = createDockerSandbox({});
+  readonly sandbox: Sandbox;
+  readonly #dockerSocket: string | undefined;
   readonly workers: TestWorker[] = [];
   readonly children: ChildWorker[] = [];
   readonly cancelBus: CancelBus;
@@ -65,8 +73,15 @@ export class TestFleet {
 
   private constructor(options: TestFleetOptions) {
     this.databaseUrl = options.databaseUrl ?? TEST_DATABASE_URL;
+    this.#dockerSocket = options.dockerSocket;
+    this.sandbox = createDockerSandbox(options.dockerSocket ? { socketPath: options.dockerSocket } : {});
     this.db = createDatabase({ connectionString: this.databaseUrl, schema: this.schema, maxConnections: 4 });
-    this.queue = new StepQueue({ redisUrl: TEST_REDIS_URL, prefix: this.prefix, store: this.db.steps });
+    this.redisUrl = options.redisUrl ?? TEST_REDIS_URL;
+    this.redis = createRedisConnection({ url: this.redisUrl, role: 'producer', name: 'sandfleet-test' });
+    // Commands fail on their own while Redis is away (a fault test restarts it); ioredis would
+    // otherwise print every reconnection error.
+    this.redis.on('error', () => undefined);
+    this.queue = new StepQueue({ redisUrl: this.redisUrl, prefix: this.prefix, store: this.db.steps });
     this.subscriber = new EventSubscriber({ redis: this.redis });
     this.cancelBus = new CancelBus({ redis: this.redis });
     this.canceller = new StepCanceller({
@@ -105,7 +120,7 @@ export class TestFleet {
     return {
       SANDFLEET_DATABASE_URL: this.databaseUrl,
       SANDFLEET_DATABASE_SCHEMA: this.schema,
-      SANDFLEET_REDIS_URL: TEST_REDIS_URL,
+      SANDFLEET_REDIS_URL: this.redisUrl,
       SANDFLEET_QUEUE_PREFIX: this.prefix,
       SANDFLEET_WORKER_ID: `${this.id}-w${this.#workerCount}`,
       SANDFLEET_DEFAULT_IMAGE: TEST_IMAGE,
@@ -118,6 +133,8 @@ export class TestFleet {
       SANDFLEET_LOCK_DURATION_MS: '3000',
       SANDFLEET_STALLED_INTERVAL_MS: '1000',
       SANDFLEET_LOG_LEVEL: 'info',
+      ...(this.#dockerSocket ? { SANDFLEET_DOCKER_SOCKET: this.#dockerSocket } : {}),
+      ...egressEnv(this.id),
       ...overrides,
     };
   }
@@ -233,7 +250,9 @@ export class TestFleet {
     await this.db.dropSchema();
     await this.db.close();
     await this.sandbox.close();
+    const leftNetworks = await removeEgress(this.id);
     this.redis.disconnect();
     if (left.length > 0) throw new Error(`containers left behind: ${left.join(', ')}`);
+    if (leftNetworks.length > 0) throw new Error(`step networks left behind: ${leftNetworks.join(', ')}`);
   }
 }
