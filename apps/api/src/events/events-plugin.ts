@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { isTerminalStatus } from '@sandfleet/contracts';
 import type { FastifyInstance } from 'fastify';
 import { type ApiDeps, DEFAULT_HEARTBEAT_MS } from '../api-deps.js';
@@ -27,7 +28,14 @@ export async function eventsPlugin(app: FastifyInstance, deps: EventsPluginOptio
   const heartbeatMs = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   // Each open stream: what ends it, and when its response is gone.
   const open = new Map<AbortController, Promise<void>>();
+  // A request still looking up its step when closing starts is not in `open` yet: it ends at once.
+  let closing = false;
+  // Connections that carried a stream: once the streams ended they are ended too, flushing the
+  // last chunk first (Fastify's idle sweep may run before such a socket counts as idle, and would
+  // then leave it open until the force-close grace).
+  const streamSockets = new Set<Socket>();
   app.addHook('preClose', async () => {
+    closing = true;
     for (const controller of open.keys()) controller.abort();
     // Fastify closes idle connections right after this hook; a stream still ending would keep its
     // connection open until the keep-alive timeout.
@@ -39,6 +47,7 @@ export async function eventsPlugin(app: FastifyInstance, deps: EventsPluginOptio
       }),
     ]);
     clearTimeout(timer);
+    for (const socket of streamSockets) socket.end();
   });
 
   app.get(
@@ -97,6 +106,10 @@ export async function eventsPlugin(app: FastifyInstance, deps: EventsPluginOptio
         });
       });
       open.set(controller, gone);
+      const socket = request.raw.socket;
+      streamSockets.add(socket);
+      socket.once('close', () => streamSockets.delete(socket));
+      if (closing) controller.abort();
       const heartbeat = setInterval(() => sse.comment('heartbeat'), heartbeatMs);
       void (async () => {
         try {
