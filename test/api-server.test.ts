@@ -116,13 +116,21 @@ describe('HTTP API (listening server)', () => {
     const stream = readSse(`${other.url}/v1/steps/${id}/events`, { token, timeoutMs: 20_000 });
     await fleet.until('step running', async () => (await fleet.db.steps.get(id))?.status === 'running');
     const started = Date.now();
-    await other.close();
-    const { status, messages } = await stream;
-    expect(status).toBe(200);
-    expect(messages.every((m) => m.event !== 'finished')).toBe(true);
-    expect(Date.now() - started).toBeLessThan(5000);
-    await fleet.cancel(id);
-    expect((await fleet.terminal(id)).status).toBe('cancelled');
+    try {
+      await other.close();
+      // Ended, whether the last chunk got out before the server dropped its sockets or not (on a
+      // loaded machine it may not): a client reconnects either way.
+      const { status, messages } = await stream;
+      expect(status).toBe(200);
+      expect(messages.every((m) => m.event !== 'finished')).toBe(true);
+      // Usually at once; at most after the force-close grace (CLOSE_GRACE_MS, 5 s): a stream that
+      // starts just as the server closes can still miss the first sweep (a known race).
+      expect(Date.now() - started).toBeLessThan(7000);
+    } finally {
+      await fleet.cancel(id);
+      expect((await fleet.terminal(id)).status).toBe('cancelled');
+      await fleet.until('its container to be removed', async () => (await fleet.leftovers()).length === 0);
+    }
   });
 
   it('refuses to start without a token unless no-auth is allowed on a loopback host', async () => {

@@ -75,11 +75,16 @@ describe('containment: what a hostile step gets in any container', () => {
       .split('\n')
       .filter((line) => line.startsWith('mount='))
       .map((line) => line.slice('mount='.length));
-    // The engine's own: the container's root and kernel file systems, its hosts files, the
-    // home and vault volumes, and Docker's init binary, read-only.
-    const allowed = /^\/(?:\s|proc|sys|dev|home\/agent|etc\/(?:hosts|hostname|resolv\.conf)\s)/;
+    // The engine's own: the container's root (read-only) and kernel file systems, its hosts
+    // files, the home and vault volumes, the runtime's /sandfleet volume, size-limited scratch
+    // tmpfs, and Docker's init binary, read-only.
+    expect(mounts).toContainEqual(expect.stringMatching(/^\/ overlay ro,/));
+    const allowed = /^\/(?:\s|proc|sys|dev|home\/agent|sandfleet\s|etc\/(?:hosts|hostname|resolv\.conf)\s)/;
+    const scratch = /^\/(?:tmp|var\/tmp|run) tmpfs rw,nosuid,nodev,\S*size=\d+k/;
     const initBinary = /^\/sbin\/docker-init \S+ ro,/;
-    expect(mounts.filter((mount) => !allowed.test(mount) && !initBinary.test(mount))).toEqual([]);
+    expect(mounts.filter((mount) => ![allowed, scratch, initBinary].some((re) => re.test(mount)))).toEqual(
+      [],
+    );
   });
 
   it('cannot escalate: mount, chroot, a new user namespace, kernel knobs and raw devices all fail', async () => {

@@ -80,6 +80,8 @@ export interface SseResult {
   messages: SseMessage[];
   /** Comment lines without the leading `:` (heartbeats…). */
   comments: string[];
+  /** The connection was cut before the response's end (a server closing its sockets). */
+  cut: boolean;
 }
 
 /** Parses SSE blocks (separated by a blank line) into messages and comments. */
@@ -117,11 +119,23 @@ export async function readSse(
   if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
   const response = await fetch(url, { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 60_000) });
   let text = '';
+  let cut = false;
   const decoder = new TextDecoder();
-  if (response.body) {
-    for await (const chunk of response.body) text += decoder.decode(chunk, { stream: true });
+  try {
+    if (response.body) {
+      for await (const chunk of response.body) text += decoder.decode(chunk, { stream: true });
+    }
+  } catch (error) {
+    // undici's word for a body whose connection closed before its last chunk.
+    if (!(error instanceof TypeError && error.message === 'terminated')) throw error;
+    cut = true;
   }
-  return { status: response.status, contentType: response.headers.get('content-type'), ...parseSse(text) };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    cut,
+    ...parseSse(text),
+  };
 }
 
 /** Headless Debian Chromium through playwright-core (no browser download). */
