@@ -1,6 +1,7 @@
 import type { Logger } from '@sandfleet/logging';
 import type { WorkerRegistry } from '@sandfleet/queue';
 import type { Sandbox } from '@sandfleet/sandbox';
+import { PeriodicSweep } from './periodic-sweep.js';
 
 export interface OrphanReaperDeps {
   sandbox: Sandbox;
@@ -18,30 +19,25 @@ export interface OrphanReaperDeps {
  */
 export class OrphanReaper {
   readonly #deps: OrphanReaperDeps;
-  #timer?: NodeJS.Timeout;
-  #running?: Promise<string[]>;
+  readonly #sweeps: PeriodicSweep<string[]>;
 
   constructor(deps: OrphanReaperDeps) {
     this.#deps = deps;
+    this.#sweeps = new PeriodicSweep(() => this.#sweep(), deps.intervalMs);
   }
 
   async start(): Promise<void> {
     await this.reap();
-    this.#timer = setInterval(() => void this.reap(), this.#deps.intervalMs);
-    this.#timer.unref();
+    this.#sweeps.start();
   }
 
   /** One sweep; concurrent calls share the sweep in progress. */
   reap(): Promise<string[]> {
-    this.#running ??= this.#sweep().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#sweeps.run();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#sweeps.stop();
   }
 
   async #sweep(): Promise<string[]> {

@@ -4,6 +4,7 @@ import type { Logger } from '@sandfleet/logging';
 import type { StepJobState, StepQueue } from '@sandfleet/queue';
 import type { Sandbox } from '@sandfleet/sandbox';
 import { endInError } from './end-in-error.js';
+import { PeriodicSweep } from './periodic-sweep.js';
 import type { OpenPublisher } from './step-runner.js';
 
 /** What the reconciler repaired, by kind (also the `kind` label of its metric). */
@@ -39,29 +40,24 @@ export type ReconcileReport = Record<ReconcileRepair, string[]>;
  */
 export class StepReconciler {
   readonly #deps: StepReconcilerDeps;
-  #timer?: NodeJS.Timeout;
-  #running?: Promise<ReconcileReport>;
+  readonly #sweeps: PeriodicSweep<ReconcileReport>;
 
   constructor(deps: StepReconcilerDeps) {
     this.#deps = deps;
+    this.#sweeps = new PeriodicSweep(() => this.#sweep(), deps.intervalMs);
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.reconcile(), this.#deps.intervalMs);
-    this.#timer.unref();
+    this.#sweeps.start();
   }
 
   /** One sweep; concurrent calls share the sweep in progress. Never throws. */
   reconcile(): Promise<ReconcileReport> {
-    this.#running ??= this.#sweep().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#sweeps.run();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#sweeps.stop();
   }
 
   async #sweep(): Promise<ReconcileReport> {
