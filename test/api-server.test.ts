@@ -94,7 +94,7 @@ describe('HTTP API (listening server)', () => {
   it('stops following a step when its client goes away', async () => {
     const id = await post({ command: { script: 'echo started; sleep 30' } });
     const subscribers = async () =>
-      ((await fleet.redis.call('PUBSUB', 'NUMSUB', `sandfleet:events:${id}`)) as [string, number])[1];
+      ((await fleet.redis.call('PUBSUB', 'NUMSUB', fleet.names.events(id))) as [string, number])[1];
     const client = new AbortController();
     const response = await fetch(`${api.url}/v1/steps/${id}/events`, {
       headers: { authorization: `Bearer ${token}` },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eventsKey, type StepEvent } from '@sandfleet/contracts';
+import type { StepEvent } from '@sandfleet/contracts';
 import { createDatabase } from '@sandfleet/db';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, cliEnvFrom, runCli, spawnCli } from './support/cli-process.js';
@@ -36,7 +36,7 @@ describe('sandfleet CLI', () => {
   });
 
   afterAll(async () => {
-    if (generatedIds.length > 0) await fleet?.redis.del(...generatedIds.map(eventsKey));
+    if (fleet && generatedIds.length > 0) await fleet.redis.del(...generatedIds.map(fleet.names.events));
     try {
       // fleet.close() leaves agent home volumes; every step has ended (afterEach), so none is in use.
       if (env?.SANDFLEET_AGENT_ID) await fleet?.sandbox.removeAgentHome(env.SANDFLEET_AGENT_ID);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
 import { ApiError, SandfleetClient } from '@sandfleet/client';
-import { eventsKey, SandfleetError, type StepEvent } from '@sandfleet/contracts';
+import { SandfleetError, type StepEvent } from '@sandfleet/contracts';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApi, startTestApi, testToken } from './support/test-api.js';
@@ -31,7 +31,7 @@ describe('@sandfleet/client against a real API', () => {
 
   afterAll(async () => {
     await api?.close();
-    if (otherIds.length > 0) await fleet?.redis.del(...otherIds.map(eventsKey));
+    if (fleet && otherIds.length > 0) await fleet.redis.del(...otherIds.map(fleet.names.events));
     await fleet?.close();
   });
 

@@ -282,7 +282,7 @@ describe('execution core', () => {
       expect(text).not.toContain(secret);
       expect(text).not.toContain(base64);
     }
-    const raw = await fleet.redis.xrange(`sandfleet:events:${id}`, '-', '+');
+    const raw = await fleet.redis.xrange(fleet.names.events(id), '-', '+');
     expect(JSON.stringify(raw)).not.toContain(secret);
   });
 });

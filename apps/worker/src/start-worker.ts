@@ -1,4 +1,5 @@
 import type { WorkerConfig } from '@sandfleet/config';
+import { fleetNames } from '@sandfleet/contracts';
 import { createDatabase } from '@sandfleet/db';
 import { ImageAllowlist, SecretResolver, WorkerService } from '@sandfleet/engine';
 import type { Logger } from '@sandfleet/logging';
@@ -34,6 +35,8 @@ export async function startWorker(
   options: StartWorkerOptions = {},
 ): Promise<RunningWorker> {
   const metrics = options.metrics ?? new SandfleetMetrics({ processMetrics: true });
+  // Every Redis and Docker name of the fleet: fleets apart by prefix share no key, volume or proxy.
+  const names = fleetNames(config.queuePrefix);
   const db = createDatabase({
     connectionString: config.databaseUrl,
     schema: config.databaseSchema,
@@ -47,6 +50,7 @@ export async function startWorker(
   });
   const cancelBus = new CancelBus({
     redis,
+    names,
     onError: (err, stepId) => logger.error({ err, stepId }, 'cancel handler failed'),
   });
   const queue = { prefix: config.queuePrefix, name: config.queueName };
@@ -56,9 +60,12 @@ export async function startWorker(
     onError: (err) => logger.warn({ err }, 'reconciler queue connection error'),
   });
   const sandbox = createDockerSandbox({
+    names,
     socketPath: config.dockerSocket,
     dockerCallConcurrency: config.dockerConcurrency,
     agentsNetwork: config.agentsNetwork,
+    homeVolumePrefix: config.homeVolumePrefix,
+    sharedVaultVolume: config.sharedVaultVolume,
     egress: {
       image: config.egressProxyImage,
       container: config.egressProxy,
@@ -81,15 +88,16 @@ export async function startWorker(
     steps: db.steps,
     chats: db.chats,
     agentLocks: config.serializeAgentSteps
-      ? new AgentLocks({ redis, ttlMs: config.lockDurationMs })
+      ? new AgentLocks({ redis, names, ttlMs: config.lockDurationMs })
       : undefined,
     agentBusyRetryMs: config.agentBusyRetryMs,
     sandbox,
-    openPublisher: (options) => StepEventPublisher.open({ redis, ...options }),
+    openPublisher: (options) => StepEventPublisher.open({ redis, names, ...options }),
     images: new ImageAllowlist(config.imageAllowlist),
     secrets: new SecretResolver({ values: secrets, directory: config.secretsDir }),
     registry: new WorkerRegistry({
       redis,
+      names,
       workerId: config.workerId,
       concurrency: config.workerConcurrency,
       heartbeatMs: config.heartbeatMs,

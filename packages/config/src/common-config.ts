@@ -1,7 +1,7 @@
-import { QUEUE_NAME, QUEUE_PREFIX } from '@sandfleet/contracts';
+import { fleetPrefixProblem, QUEUE_NAME, QUEUE_PREFIX, RESERVED_REDIS_SEGMENTS } from '@sandfleet/contracts';
 import type { z } from 'zod';
 import { envSchema } from './env-schema.js';
-import { enumVar, stringVar, urlVar } from './env-vars.js';
+import { checkedVar, enumVar, stringVar, urlVar } from './env-vars.js';
 import type { DeepReadonly } from './parse-config.js';
 
 /** pino levels, most to least severe; `silent` logs nothing. */
@@ -15,10 +15,17 @@ export const DEFAULT_DATABASE_URL = 'postgres://sandfleet:sandfleet@127.0.0.1:54
 
 /** PostgreSQL schema names Sandfleet creates and uses: lower-case identifiers. */
 const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-/** A BullMQ prefix: the first segment of every queue key. */
-const QUEUE_PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 /** BullMQ refuses queue names containing `:`. */
 const QUEUE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** What is wrong with a queue name, undefined when nothing is. */
+function queueNameProblem(name: string): string | undefined {
+  if (!QUEUE_NAME_PATTERN.test(name)) return `must match ${QUEUE_NAME_PATTERN.source}`;
+  if ((RESERVED_REDIS_SEGMENTS as readonly string[]).includes(name)) {
+    return `must not be ${RESERVED_REDIS_SEGMENTS.join(', ')}: the fleet's own Redis keys use these after the prefix`;
+  }
+  return undefined;
+}
 
 /** Variables every app reads, by name. Spread into an app's shape to extend it. */
 export const commonVars = {
@@ -30,10 +37,15 @@ export const commonVars = {
   SANDFLEET_DATABASE_SCHEMA: stringVar('public', SQL_IDENTIFIER),
   /** Minimum pino level logged. @defaultValue `info` */
   SANDFLEET_LOG_LEVEL: enumVar(LOG_LEVELS, 'info'),
-  /** BullMQ key prefix (keys are `<prefix>:<queue>:*`); only tests change it. @defaultValue `sandfleet` */
-  SANDFLEET_QUEUE_PREFIX: stringVar(QUEUE_PREFIX, QUEUE_PREFIX_PATTERN),
-  /** BullMQ queue the steps go through. @defaultValue `steps` */
-  SANDFLEET_QUEUE_NAME: stringVar(QUEUE_NAME, QUEUE_NAME_PATTERN),
+  /**
+   * The fleet: BullMQ key prefix (keys are `<prefix>:<queue>:*`) and the first part of every Redis
+   * and Docker name of the fleet (`<prefix>:events:…`, `<prefix>-home-<agentId>`; see
+   * docs/design.md, "Fleets and names"). Letters, digits, `_`, `.`, `-`; no `home`, `vault`,
+   * `agents` or `egress` part. @defaultValue `sandfleet`
+   */
+  SANDFLEET_QUEUE_PREFIX: checkedVar(QUEUE_PREFIX, fleetPrefixProblem),
+  /** BullMQ queue the steps go through; not `events`, `fence`, `cancel`, `workers`, `agent-lock`. @defaultValue `steps` */
+  SANDFLEET_QUEUE_NAME: checkedVar(QUEUE_NAME, queueNameProblem),
 };
 
 /**

@@ -13,8 +13,15 @@ const present = (value: string | undefined): string | undefined => {
   return trimmed === undefined || trimmed === '' ? undefined : trimmed;
 };
 
-/** A variable turned into `T` by `convert`, which returns undefined when the text is not acceptable. */
-function variable<T>(defaultValue: Default<T>, message: string, convert: (text: string) => T | undefined) {
+/**
+ * A variable turned into `T` by `convert`, which returns undefined when the text is not
+ * acceptable; `message` says why (a function of the text when the reasons differ).
+ */
+function variable<T>(
+  defaultValue: Default<T>,
+  message: string | ((text: string) => string),
+  convert: (text: string) => T | undefined,
+) {
   return z
     .string()
     .optional()
@@ -24,7 +31,8 @@ function variable<T>(defaultValue: Default<T>, message: string, convert: (text: 
       const converted = convert(text);
       if (converted !== undefined) return converted;
       // `continue` lets whole-config checks run too, so one run lists every problem.
-      ctx.issues.push({ code: 'custom', message, input: value, continue: true });
+      const why = typeof message === 'string' ? message : message(text);
+      ctx.issues.push({ code: 'custom', message: why, input: value, continue: true });
       return z.NEVER;
     });
 }
@@ -72,6 +80,15 @@ export function boolVar(defaultValue: Default<boolean>) {
 export function stringVar(defaultValue: Default<string>, pattern?: RegExp, message?: string) {
   return variable(defaultValue, message ?? `must match ${pattern?.source}`, (text) =>
     pattern === undefined || pattern.test(text) ? text : undefined,
+  );
+}
+
+/** A string `problem` accepts (it returns undefined) or says what is wrong with. */
+export function checkedVar(defaultValue: Default<string>, problem: (text: string) => string | undefined) {
+  return variable(
+    defaultValue,
+    (text) => problem(text) ?? 'is not acceptable',
+    (text) => (problem(text) === undefined ? text : undefined),
   );
 }
 

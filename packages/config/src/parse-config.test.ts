@@ -60,7 +60,7 @@ describe('CommonConfig', () => {
         SANDFLEET_REDIS_URL: 'rediss://:pw@redis.internal:6380/2',
         SANDFLEET_DATABASE_URL: 'postgresql://app:pw@db/sandfleet?sslmode=require',
         SANDFLEET_DATABASE_SCHEMA: 'test_1f3a',
-        SANDFLEET_QUEUE_PREFIX: 'sftest:1f3a',
+        SANDFLEET_QUEUE_PREFIX: 'sftest.1f3a',
         SANDFLEET_QUEUE_NAME: 'steps-1f3a',
       }),
     ).toEqual({
@@ -68,9 +68,27 @@ describe('CommonConfig', () => {
       databaseUrl: 'postgresql://app:pw@db/sandfleet?sslmode=require',
       databaseSchema: 'test_1f3a',
       logLevel: 'info',
-      queuePrefix: 'sftest:1f3a',
+      queuePrefix: 'sftest.1f3a',
       queueName: 'steps-1f3a',
     });
+  });
+
+  it('rejects a fleet prefix that cannot name Docker volumes or would make fleets share names', () => {
+    expect(() => parseConfig(CommonConfig, { SANDFLEET_QUEUE_PREFIX: 'sftest:1f3a' })).toThrow(
+      "SANDFLEET_QUEUE_PREFIX: must be 1 to 128 letters, digits, '_', '.' or '-', starting with a letter or digit (no ':': it names Docker volumes)",
+    );
+    expect(() => parseConfig(CommonConfig, { SANDFLEET_QUEUE_PREFIX: 'team-home' })).toThrow(
+      `SANDFLEET_QUEUE_PREFIX: must not have "home" as a '-'-separated part`,
+    );
+    expect(parseConfig(CommonConfig, { SANDFLEET_QUEUE_PREFIX: 'team-a.homes' }).queuePrefix).toBe(
+      'team-a.homes',
+    );
+  });
+
+  it("rejects a queue name the fleet's own Redis keys use", () => {
+    expect(() => parseConfig(CommonConfig, { SANDFLEET_QUEUE_NAME: 'events' })).toThrow(
+      'SANDFLEET_QUEUE_NAME: must not be events, fence, cancel, workers, agent-lock',
+    );
   });
 
   it('rejects a database URL of another scheme', () => {

@@ -14,6 +14,8 @@ const { timeoutMs, memoryMb, cpus, pids, outputBytes, diskMb } = LIMIT_BOUNDS;
 const ms = (min: number, defaultValue: number) => intVar(defaultValue, { min });
 
 const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const DOCKER_NAME_MESSAGE =
+  "must be a Docker name: 1 to 128 letters, digits, '_', '.' or '-', starting with a letter or digit";
 const IPV4_POOL = /^(\d{1,3}\.){3}\d{1,3}\/([89]|1\d|2[0-8])$/;
 const CIDR = /^((\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?|[0-9a-fA-F:]+:[0-9a-fA-F:]*(\/\d{1,3})?)$/;
 const DOMAIN = /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
@@ -31,19 +33,28 @@ export const workerVars = {
   SANDFLEET_DOCKER_CONCURRENCY: intVar(4, { min: 1 }),
   /**
    * Name prefix of the networks of `egress` steps: each gets its own internal network
-   * `<prefix>-<random>`, with no host address, shared only with the egress proxy. @defaultValue `sandfleet-agents`
+   * `<prefix>-<random>`, with no host address, shared only with the egress proxy.
+   * @defaultValue the fleet's: `<SANDFLEET_QUEUE_PREFIX>-agents` (`sandfleet-agents`)
    */
-  SANDFLEET_AGENTS_NETWORK: stringVar('sandfleet-agents', DOCKER_NAME),
+  SANDFLEET_AGENTS_NETWORK: optionalVar(DOCKER_NAME, DOCKER_NAME_MESSAGE),
   /** Image of the egress proxy (Squid), present locally. @defaultValue `sandfleet/egress-proxy:latest` */
   SANDFLEET_EGRESS_PROXY_IMAGE: stringVar(
     'sandfleet/egress-proxy:latest',
     IMAGE_PATTERN,
     'must be a Docker image reference',
   ),
-  /** Container name of the fleet's egress proxy, one per fleet and engine; found or created by the workers. @defaultValue `sandfleet-egress-proxy` */
-  SANDFLEET_EGRESS_PROXY: stringVar('sandfleet-egress-proxy', DOCKER_NAME),
-  /** The egress proxy's own outbound bridge network. @defaultValue `sandfleet-egress` */
-  SANDFLEET_EGRESS_NETWORK: stringVar('sandfleet-egress', DOCKER_NAME),
+  /** Container name of the fleet's egress proxy, one per fleet and engine; found or created by the workers. @defaultValue `<SANDFLEET_QUEUE_PREFIX>-egress-proxy` (`sandfleet-egress-proxy`) */
+  SANDFLEET_EGRESS_PROXY: optionalVar(DOCKER_NAME, DOCKER_NAME_MESSAGE),
+  /** The egress proxy's own outbound bridge network. @defaultValue `<SANDFLEET_QUEUE_PREFIX>-egress` (`sandfleet-egress`) */
+  SANDFLEET_EGRESS_NETWORK: optionalVar(DOCKER_NAME, DOCKER_NAME_MESSAGE),
+  /**
+   * What agents' home volume names start with (`<this><agentId>`), to keep names other than the
+   * fleet's, e.g. `sandfleet-home-` for a fleet that had homes before they carried its prefix.
+   * @defaultValue `<SANDFLEET_QUEUE_PREFIX>-home-` (`sandfleet-home-`)
+   */
+  SANDFLEET_HOME_VOLUME_PREFIX: optionalVar(DOCKER_NAME, DOCKER_NAME_MESSAGE),
+  /** Volume of the team's shared vault. @defaultValue `<SANDFLEET_QUEUE_PREFIX>-vault-shared` (`sandfleet-vault-shared`) */
+  SANDFLEET_SHARED_VAULT_VOLUME: optionalVar(DOCKER_NAME, DOCKER_NAME_MESSAGE),
   /** IPv4 pool (/8 to /28) the /28 subnets of step networks are cut from; keep it off your LAN's ranges. @defaultValue `10.213.0.0/16` */
   SANDFLEET_EGRESS_SUBNET_POOL: stringVar('10.213.0.0/16', IPV4_POOL, 'must be an IPv4 CIDR from /8 to /28'),
   /**

@@ -1,9 +1,14 @@
 import { hostname } from 'node:os';
-import { WorkerHeartbeat, workerKey } from '@sandfleet/contracts';
+import { DEFAULT_FLEET_NAMES, type FleetNames, WorkerHeartbeat } from '@sandfleet/contracts';
 import type { Redis } from 'ioredis';
 
 export interface WorkerRegistryOptions {
   redis: Redis;
+  /**
+   * Names of the worker's fleet: its reapers judge only containers of workers heartbeating here.
+   * @defaultValue the default fleet's (`sandfleet:workers:{id}`)
+   */
+  names?: FleetNames;
   workerId: string;
   concurrency: number;
   /** How often the heartbeat is renewed, ms. The key lives three times this long. */
@@ -11,16 +16,18 @@ export interface WorkerRegistryOptions {
 }
 
 /**
- * A worker's heartbeat in Redis (`sandfleet:workers:{id}` with a TTL), and the question every
+ * A worker's heartbeat in Redis (`<prefix>:workers:{id}` with a TTL), and the question every
  * reaper asks: is the worker that owns this container still alive?
  */
 export class WorkerRegistry {
   readonly #options: WorkerRegistryOptions;
+  readonly #names: FleetNames;
   readonly #startedAt = new Date().toISOString();
   #timer?: NodeJS.Timeout;
 
   constructor(options: WorkerRegistryOptions) {
     this.#options = options;
+    this.#names = options.names ?? DEFAULT_FLEET_NAMES;
   }
 
   async start(): Promise<void> {
@@ -38,17 +45,20 @@ export class WorkerRegistry {
       startedAt: this.#startedAt,
       concurrency,
     };
-    await redis.set(workerKey(workerId), JSON.stringify(value), 'PX', heartbeatMs * 3);
+    await redis.set(this.#names.worker(workerId), JSON.stringify(value), 'PX', heartbeatMs * 3);
   }
 
   async isAlive(workerId: string): Promise<boolean> {
-    return (await this.#options.redis.exists(workerKey(workerId))) === 1;
+    return (await this.#options.redis.exists(this.#names.worker(workerId))) === 1;
   }
 
   /** Heartbeats of every live worker. */
   async list(): Promise<WorkerHeartbeat[]> {
     const keys: string[] = [];
-    for await (const batch of this.#options.redis.scanStream({ match: workerKey('*'), count: 1000 })) {
+    for await (const batch of this.#options.redis.scanStream({
+      match: this.#names.worker('*'),
+      count: 1000,
+    })) {
       keys.push(...(batch as string[]));
     }
     if (keys.length === 0) return [];
@@ -63,7 +73,7 @@ export class WorkerRegistry {
   /** Stops the heartbeat and removes the key, so reapers need not wait for it to expire. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    await this.#options.redis.del(workerKey(this.#options.workerId));
+    await this.#options.redis.del(this.#names.worker(this.#options.workerId));
   }
 }
 

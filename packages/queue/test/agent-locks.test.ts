@@ -1,3 +1,4 @@
+import { DEFAULT_FLEET_NAMES, fleetNames } from '@sandfleet/contracts';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentLocks } from '../src/index.js';
@@ -13,7 +14,7 @@ describe('AgentLocks', () => {
   });
 
   afterEach(async () => {
-    await redis.del(`sandfleet:agent-lock:${agentId}`);
+    await redis.del(DEFAULT_FLEET_NAMES.agentLock(agentId));
     await redis.quit();
   });
 
@@ -45,7 +46,7 @@ describe('AgentLocks', () => {
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(await locks.holder(agentId)).toBe('step-1');
     await lease?.release();
-    await redis.set(`sandfleet:agent-lock:${agentId}`, 'dead-step', 'PX', 300);
+    await redis.set(DEFAULT_FLEET_NAMES.agentLock(agentId), 'dead-step', 'PX', 300);
     await waitFor(
       'the dead holder’s lock to expire',
       async () => (await locks.holder(agentId)) === null,
@@ -53,10 +54,28 @@ describe('AgentLocks', () => {
     );
   });
 
+  it('keeps the locks of one agent id in two fleets apart: each fleet has its own home of it', async () => {
+    const [a, b] = [fleetNames(randomId('locktest')), fleetNames(randomId('locktest'))];
+    const leaseA = await new AgentLocks({ redis, names: a, ttlMs: 5000 }).acquire(agentId, 'step-a');
+    const locksB = new AgentLocks({ redis, names: b, ttlMs: 5000 });
+    const leaseB = await locksB.acquire(agentId, 'step-b');
+    try {
+      expect(leaseA).toBeDefined();
+      expect(leaseB).toBeDefined();
+      expect(await locksB.holder(agentId)).toBe('step-b');
+      expect(await redis.get(a.agentLock(agentId))).toBe('step-a');
+      expect(await new AgentLocks({ redis, ttlMs: 5000 }).holder(agentId)).toBeNull();
+    } finally {
+      await leaseA?.release();
+      await leaseB?.release();
+    }
+    expect(await redis.exists(a.agentLock(agentId), b.agentLock(agentId))).toBe(0);
+  });
+
   it('does not release a lock another step took after it expired', async () => {
     const locks = new AgentLocks({ redis, ttlMs: 5000 });
     const lease = await locks.acquire(agentId, 'step-1');
-    await redis.set(`sandfleet:agent-lock:${agentId}`, 'step-2', 'PX', 5000);
+    await redis.set(DEFAULT_FLEET_NAMES.agentLock(agentId), 'step-2', 'PX', 5000);
     await lease?.release();
     expect(await locks.holder(agentId)).toBe('step-2');
   });

@@ -176,6 +176,11 @@ export interface Sandbox {
    * @throws SandboxError `VOLUME_IN_USE` while a step of the agent runs.
    */
   removeAgentHome(agentId: string): Promise<boolean>;
+  /**
+   * Deletes the fleet's shared vault volume (all the team shared); false when there is none.
+   * @throws SandboxError `VOLUME_IN_USE` while a step runs.
+   */
+  removeSharedVault(): Promise<boolean>;
   listContainers(filter?: { workerId?: string; stepId?: string }): Promise<SandboxContainer[]>;
   imageExists(image: string): Promise<boolean>;
   ping(): Promise<{ apiVersion: string; version: string }>;

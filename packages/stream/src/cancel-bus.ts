@@ -1,4 +1,4 @@
-import { CancelMessage, cancelChannel } from '@sandfleet/contracts';
+import { CancelMessage, DEFAULT_FLEET_NAMES, type FleetNames } from '@sandfleet/contracts';
 import type { Redis } from 'ioredis';
 import { StreamError } from './errors.js';
 
@@ -14,6 +14,8 @@ export interface CancelBusOptions {
    * duplicated from `redis` on the first `subscribe()` and closed by `close()`.
    */
   subscriber?: Redis;
+  /** Names of the bus's fleet: only its workers hear its cancels. @defaultValue the default fleet's (`sandfleet:cancel`) */
+  names?: FleetNames;
   /**
    * Receives what a handler throws. When omitted the error is re-thrown asynchronously (an
    * uncaught exception, as with a throwing EventEmitter listener); other handlers still run.
@@ -22,12 +24,14 @@ export interface CancelBusOptions {
 }
 
 /**
- * Cancel requests over pub/sub on `cancelChannel()`: the API publishes, every worker subscribes
+ * Cancel requests over pub/sub on the fleet's `<prefix>:cancel`: the API publishes, every worker of the fleet subscribes
  * and stops the step if it runs it. Fire-and-forget: a worker that is not subscribed when the
  * message is sent never sees it, so the durable record of the request lives elsewhere (the DB).
  */
 export class CancelBus {
   readonly #redis: Redis;
+  /** The fleet's cancel channel. */
+  readonly #channel: string;
   readonly #onError: ((error: unknown, stepId: string) => void) | undefined;
   readonly #handlers = new Set<CancelHandler>();
   #subscriber: Redis | undefined;
@@ -37,6 +41,7 @@ export class CancelBus {
 
   constructor(options: CancelBusOptions) {
     this.#redis = options.redis;
+    this.#channel = (options.names ?? DEFAULT_FLEET_NAMES).cancel();
     this.#subscriber = options.subscriber;
     this.#ownsSubscriber = !options.subscriber;
     this.#onError = options.onError;
@@ -49,7 +54,7 @@ export class CancelBus {
   async publish(stepId: string): Promise<number> {
     const message: CancelMessage = { stepId };
     try {
-      return await this.#redis.publish(cancelChannel(), JSON.stringify(message));
+      return await this.#redis.publish(this.#channel, JSON.stringify(message));
     } catch (cause) {
       throw new StreamError('STREAM_WRITE_FAILED', `publishing cancel of step ${stepId} failed`, {
         cause,
@@ -69,7 +74,7 @@ export class CancelBus {
     if (!this.#subscribed) {
       this.#subscriber ??= this.#redis.duplicate();
       this.#subscriber.on('message', this.#onMessage);
-      this.#subscribed = this.#subscriber.subscribe(cancelChannel());
+      this.#subscribed = this.#subscriber.subscribe(this.#channel);
     }
     try {
       await this.#subscribed;
@@ -93,12 +98,12 @@ export class CancelBus {
     if (this.#ownsSubscriber) {
       await subscriber.quit().catch(() => subscriber.disconnect());
     } else if (this.#subscribed) {
-      await subscriber.unsubscribe(cancelChannel()).catch(() => undefined);
+      await subscriber.unsubscribe(this.#channel).catch(() => undefined);
     }
   }
 
   readonly #onMessage = (channel: string, raw: string): void => {
-    if (channel !== cancelChannel()) return;
+    if (channel !== this.#channel) return;
     let message: CancelMessage;
     try {
       message = CancelMessage.parse(JSON.parse(raw));

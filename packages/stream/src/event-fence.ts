@@ -1,11 +1,11 @@
-import { eventsKey, fenceKey } from '@sandfleet/contracts';
+import type { FleetNames } from '@sandfleet/contracts';
 import type { Redis } from 'ioredis';
 import { StreamError } from './errors.js';
 import { EVENT_FIELD } from './read-events.js';
 import { RedisScript } from './redis-script.js';
 
 /**
- * Fencing of a step's events: a hash `sandfleet:fence:{stepId}` holds the newest attempt that
+ * Fencing of a step's events: a hash `<prefix>:fence:{stepId}` holds the newest attempt that
  * opened a publisher and whether `finished` was written. Opening for attempt N raises it to N;
  * every write checks it in the same script as the XADD/PUBLISH, so an older attempt (its job
  * stalled and was redelivered) can write nothing once a newer one opened, and nobody writes
@@ -63,10 +63,11 @@ export interface FencedEvent {
  */
 export async function openFence(
   redis: Redis,
+  names: FleetNames,
   stepId: string,
   attempt: number | undefined,
 ): Promise<string | undefined> {
-  const reply = (await OPEN.run(redis, [eventsKey(stepId), fenceKey(stepId)], [attempt ?? ''])) as [
+  const reply = (await OPEN.run(redis, [names.events(stepId), names.fence(stepId)], [attempt ?? ''])) as [
     string,
     (string | number | null)?,
   ];
@@ -80,6 +81,7 @@ export async function openFence(
  */
 export async function writeFenced(
   redis: Redis,
+  names: FleetNames,
   stepId: string,
   attempt: number | undefined,
   events: readonly FencedEvent[],
@@ -91,7 +93,7 @@ export async function writeFenced(
     options.finishedTtlSeconds,
   ];
   for (const event of events) args.push(event.payload, event.finished ? '1' : '0');
-  const reply = await WRITE.run(redis, [eventsKey(stepId), fenceKey(stepId)], args);
+  const reply = await WRITE.run(redis, [names.events(stepId), names.fence(stepId)], args);
   if (reply !== 'ok') throw fenced(stepId, attempt, undefined);
 }
 

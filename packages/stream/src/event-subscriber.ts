@@ -1,4 +1,4 @@
-import { eventsKey, StepEvent } from '@sandfleet/contracts';
+import { DEFAULT_FLEET_NAMES, type FleetNames, StepEvent } from '@sandfleet/contracts';
 import type { Redis } from 'ioredis';
 import { assertIntOption, StreamError } from './errors.js';
 import { FollowerQueue } from './follower-queue.js';
@@ -16,6 +16,8 @@ export interface EventSubscriberOptions {
    * by `close()`. When omitted, one is duplicated from `redis` and closed by `close()`.
    */
   subscriber?: Redis;
+  /** Names of the followed steps' fleet. @defaultValue the default fleet's (`sandfleet:events:{stepId}`) */
+  names?: FleetNames;
   /** Live event bytes buffered per follower. @defaultValue {@link DEFAULT_MAX_BUFFERED_BYTES} */
   maxBufferedBytes?: number;
 }
@@ -46,6 +48,7 @@ export class EventSubscriber {
   readonly #redis: Redis;
   readonly #subscriber: Redis;
   readonly #ownsSubscriber: boolean;
+  readonly #names: FleetNames;
   readonly #maxBufferedBytes: number;
   readonly #channels = new Map<string, Channel>();
   #wasReady: boolean;
@@ -55,6 +58,7 @@ export class EventSubscriber {
     this.#redis = options.redis;
     this.#ownsSubscriber = !options.subscriber;
     this.#subscriber = options.subscriber ?? options.redis.duplicate();
+    this.#names = options.names ?? DEFAULT_FLEET_NAMES;
     this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     assertIntOption('maxBufferedBytes', this.#maxBufferedBytes, 1);
     this.#wasReady = this.#subscriber.status === 'ready';
@@ -81,7 +85,7 @@ export class EventSubscriber {
       });
     }
     const queue = new FollowerQueue(this.#maxBufferedBytes, options.signal);
-    const channel = eventsKey(stepId);
+    const channel = this.#names.events(stepId);
     try {
       await this.#join(channel, queue, stepId);
       let last = yield* this.#replay(stepId, options.afterSeq ?? 0, queue);
@@ -136,7 +140,12 @@ export class EventSubscriber {
     queue: FollowerQueue,
   ): AsyncGenerator<StepEvent, number, undefined> {
     let last = after;
-    for await (const event of replayEvents({ redis: this.#redis, stepId, afterSeq: after })) {
+    for await (const event of replayEvents({
+      redis: this.#redis,
+      names: this.#names,
+      stepId,
+      afterSeq: after,
+    })) {
       if (queue.stopped) break;
       if (event.seq <= last) continue;
       last = event.seq;

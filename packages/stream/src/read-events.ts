@@ -1,4 +1,4 @@
-import { eventsKey, parseOrThrow, StepEvent } from '@sandfleet/contracts';
+import { DEFAULT_FLEET_NAMES, type FleetNames, parseOrThrow, StepEvent } from '@sandfleet/contracts';
 import type { Redis } from 'ioredis';
 import { StreamError } from './errors.js';
 
@@ -25,6 +25,8 @@ export interface ReadEventsOptions {
   stepId: string;
   /** Only events with a greater `seq` are returned. @defaultValue 0 */
   afterSeq?: number;
+  /** Names of the step's fleet. @defaultValue the default fleet's (`sandfleet:events:{stepId}`) */
+  names?: FleetNames;
 }
 
 /**
@@ -46,9 +48,10 @@ export async function readEvents(options: ReadEventsOptions): Promise<StepEvent[
  */
 export async function* replayEvents(options: ReadEventsOptions): AsyncGenerator<StepEvent, void, undefined> {
   const { redis, stepId } = options;
+  const key = (options.names ?? DEFAULT_FLEET_NAMES).events(stepId);
   const afterSeq = options.afterSeq ?? 0;
   if (afterSeq > 0) {
-    const tail = await readTail(redis, stepId, afterSeq);
+    const tail = await readTail(redis, key, stepId, afterSeq);
     if (tail) {
       yield* tail;
       return;
@@ -56,9 +59,7 @@ export async function* replayEvents(options: ReadEventsOptions): AsyncGenerator<
   }
   let start = '-';
   for (;;) {
-    const entries = await readRange(stepId, () =>
-      redis.xrange(eventsKey(stepId), start, '+', 'COUNT', FORWARD_PAGE),
-    );
+    const entries = await readRange(stepId, () => redis.xrange(key, start, '+', 'COUNT', FORWARD_PAGE));
     for (const entry of entries) {
       const event = parseEntry(stepId, entry);
       if (event.seq > afterSeq) yield event;
@@ -69,25 +70,18 @@ export async function* replayEvents(options: ReadEventsOptions): AsyncGenerator<
   }
 }
 
-/**
- * The `seq` of the newest event in a step's replay stream, 0 when there is none.
- * @throws StreamError `STREAM_READ_FAILED` or `STREAM_EVENT_INVALID`.
- */
-export async function readLastSeq(redis: Redis, stepId: string): Promise<number> {
-  const entries = await readRange(stepId, () => redis.xrevrange(eventsKey(stepId), '+', '-', 'COUNT', 1));
-  const last = entries[0];
-  return last ? parseEntry(stepId, last).seq : 0;
-}
-
-/** Events after `afterSeq` read backward from the end, or undefined when there are too many. */
-async function readTail(redis: Redis, stepId: string, afterSeq: number): Promise<StepEvent[] | undefined> {
+/** Events after `afterSeq` read backward from the end of stream `key`, or undefined when there are too many. */
+async function readTail(
+  redis: Redis,
+  key: string,
+  stepId: string,
+  afterSeq: number,
+): Promise<StepEvent[] | undefined> {
   const collected: StepEvent[] = [];
   let end = '+';
   let count = BACKWARD_FIRST_PAGE;
   while (collected.length < BACKWARD_LIMIT) {
-    const entries = await readRange(stepId, () =>
-      redis.xrevrange(eventsKey(stepId), end, '-', 'COUNT', count),
-    );
+    const entries = await readRange(stepId, () => redis.xrevrange(key, end, '-', 'COUNT', count));
     for (const entry of entries) {
       const event = parseEntry(stepId, entry);
       if (event.seq <= afterSeq) return collected.reverse();

@@ -1,4 +1,4 @@
-import type { StepEventBody } from '@sandfleet/contracts';
+import { DEFAULT_FLEET_NAMES, type FleetNames, type StepEventBody } from '@sandfleet/contracts';
 import type { Redis } from 'ioredis';
 import { assertIntOption } from './errors.js';
 
@@ -15,6 +15,8 @@ export const DEFAULT_FINISHED_TTL_SECONDS = 86_400;
 export interface StepEventPublisherOptions {
   /** Command connection (not in subscriber mode) used for XADD/PUBLISH pipelines; not closed by the publisher. */
   redis: Redis;
+  /** Names of the step's fleet. @defaultValue the default fleet's (`sandfleet:events:{stepId}`) */
+  names?: FleetNames;
   stepId: string;
   /**
    * The attempt this publisher belongs to (the row's `attempts` when it started): opening claims
@@ -50,6 +52,7 @@ export interface StepEventPublisherConfig
 export function resolvePublisherOptions(options: StepEventPublisherOptions): StepEventPublisherConfig {
   const config: StepEventPublisherConfig = {
     ...options,
+    names: options.names ?? DEFAULT_FLEET_NAMES,
     flushBytes: options.flushBytes ?? DEFAULT_FLUSH_BYTES,
     flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
     streamMaxLen: options.streamMaxLen ?? DEFAULT_STREAM_MAX_LEN,

@@ -34,7 +34,7 @@ interface OutputBuffer {
 }
 
 /**
- * Publishes the events of one step attempt to `sandfleet:events:{stepId}`: each event is
+ * Publishes the events of one step attempt to its fleet's `<prefix>:events:{stepId}`: each event is
  * appended to the capped replay stream and published on the pub/sub channel, in one pipeline
  * per batch, strictly in seq order (one batch in flight at a time).
  *
@@ -83,7 +83,7 @@ export class StepEventPublisher {
     const config = resolvePublisherOptions(options);
     let last: string | undefined;
     try {
-      last = await openFence(config.redis, config.stepId, config.attempt);
+      last = await openFence(config.redis, config.names, config.stepId, config.attempt);
     } catch (cause) {
       if (cause instanceof StreamError) throw cause;
       throw new StreamError('STREAM_WRITE_FAILED', `opening events of step ${config.stepId} failed`, {
@@ -282,7 +282,14 @@ export class StepEventPublisher {
     try {
       // Encoded once for both commands: UTF-8 encoding is a visible share of the CPU per MB.
       const events = batch.map((event) => ({ payload: Buffer.from(event.json), finished: event.finished }));
-      await writeFenced(this.#redis, this.stepId, this.#config.attempt, events, this.#config);
+      await writeFenced(
+        this.#redis,
+        this.#config.names,
+        this.stepId,
+        this.#config.attempt,
+        events,
+        this.#config,
+      );
       this.#writtenSeq = batch.at(-1)?.seq ?? this.#writtenSeq;
     } catch (cause) {
       this.#failure ??=

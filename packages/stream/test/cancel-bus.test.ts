@@ -1,4 +1,4 @@
-import { cancelChannel } from '@sandfleet/contracts';
+import { DEFAULT_FLEET_NAMES } from '@sandfleet/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CancelBus } from '../src/index.js';
 import { TestRedis, waitFor } from './helpers.js';
@@ -36,8 +36,8 @@ describe('CancelBus', () => {
     await bus.subscribe((id) => {
       if (id === stepId) throw new Error('handler failed');
     });
-    await redis.publish(cancelChannel(), 'not json');
-    await redis.publish(cancelChannel(), JSON.stringify({ step: stepId }));
+    await redis.publish(DEFAULT_FLEET_NAMES.cancel(), 'not json');
+    await redis.publish(DEFAULT_FLEET_NAMES.cancel(), JSON.stringify({ step: stepId }));
     await bus.publish(stepId);
     await waitFor(() => received.length === 1 && errors.length === 1);
     await bus.close();

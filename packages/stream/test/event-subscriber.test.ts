@@ -1,4 +1,4 @@
-import { eventsKey, type StepEvent } from '@sandfleet/contracts';
+import { DEFAULT_FLEET_NAMES, type StepEvent } from '@sandfleet/contracts';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventSubscriber, StepEventPublisher, type StreamError } from '../src/index.js';
@@ -31,7 +31,7 @@ describe('EventSubscriber', () => {
     await publishRuntime(publisher, 10);
 
     const followed = collect(subscriber.follow(stepId, { afterSeq: 7 }));
-    await waitFor(async () => (await env.subscribers(eventsKey(stepId))) === 1);
+    await waitFor(async () => (await env.subscribers(DEFAULT_FLEET_NAMES.events(stepId))) === 1);
     for (let i = 0; i < 200; i++) await publisher.output('stdout', Buffer.from(`${i}\n`));
     await publishRuntime(publisher, 10);
     await publisher.finished({ status: 'succeeded', exitCode: 0 });
@@ -83,10 +83,10 @@ describe('EventSubscriber', () => {
     const subscriber = new EventSubscriber({ redis });
     const controller = new AbortController();
     const followed = collect(subscriber.follow(stepId, { signal: controller.signal }));
-    await waitFor(async () => (await env.subscribers(eventsKey(stepId))) === 1);
+    await waitFor(async () => (await env.subscribers(DEFAULT_FLEET_NAMES.events(stepId))) === 1);
     controller.abort();
     expect(await followed).toEqual([]);
-    await waitFor(async () => (await env.subscribers(eventsKey(stepId))) === 0);
+    await waitFor(async () => (await env.subscribers(DEFAULT_FLEET_NAMES.events(stepId))) === 0);
     await subscriber.close();
   });
 
@@ -149,13 +149,13 @@ describe('EventSubscriber', () => {
     const stepId = env.stepId();
     const subscriber = new EventSubscriber({ redis });
     const followed = collect(subscriber.follow(stepId));
-    await waitFor(async () => (await env.subscribers(eventsKey(stepId))) === 1);
+    await waitFor(async () => (await env.subscribers(DEFAULT_FLEET_NAMES.events(stepId))) === 1);
     const first = await open(redis, stepId);
     await first.status({ status: 'running' });
     await first.close();
     // Seq 2 reaches the stream but its pub/sub message is lost.
     const lost = { stepId, seq: 2, ts: new Date().toISOString(), type: 'runtime', name: 'lost' };
-    await redis.xadd(eventsKey(stepId), '*', 'e', JSON.stringify(lost));
+    await redis.xadd(DEFAULT_FLEET_NAMES.events(stepId), '*', 'e', JSON.stringify(lost));
     const second = await open(redis, stepId);
     await second.finished({ status: 'succeeded', exitCode: 0 });
     const events = await followed;
@@ -183,10 +183,10 @@ describe('EventSubscriber', () => {
     const stepId = env.stepId();
     const subscriber = new EventSubscriber({ redis, subscriber: connection });
     const followed = collect(subscriber.follow(stepId));
-    await waitFor(async () => (await env.subscribers(eventsKey(stepId))) === 1);
+    await waitFor(async () => (await env.subscribers(DEFAULT_FLEET_NAMES.events(stepId))) === 1);
     await subscriber.close();
     expect(await followed).toEqual([]);
-    expect(await env.subscribers(eventsKey(stepId))).toBe(0);
+    expect(await env.subscribers(DEFAULT_FLEET_NAMES.events(stepId))).toBe(0);
     expect(connection.status).toBe('ready');
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventsKey, fenceKey } from '@sandfleet/contracts';
+import { DEFAULT_FLEET_NAMES, type FleetNames, fleetNames } from '@sandfleet/contracts';
 import { Redis } from 'ioredis';
 
 /** Redis the integration tests run against. */
@@ -13,6 +13,7 @@ export class TestRedis {
   readonly name = `sandfleet-stream-test-${randomUUID().slice(0, 8)}`;
   readonly #clients: Redis[] = [];
   readonly #keys = new Set<string>();
+  readonly #fleets: FleetNames[] = [];
   readonly #admin = new Redis(REDIS_URL, { lazyConnect: true });
 
   /** A new connection, closed by `cleanup()`. */
@@ -25,9 +26,16 @@ export class TestRedis {
   /** A random step id whose events key `cleanup()` deletes. */
   stepId(): string {
     const stepId = `test-${randomUUID()}`;
-    this.#keys.add(eventsKey(stepId));
-    this.#keys.add(fenceKey(stepId));
+    this.#keys.add(DEFAULT_FLEET_NAMES.events(stepId));
+    this.#keys.add(DEFAULT_FLEET_NAMES.fence(stepId));
     return stepId;
+  }
+
+  /** The names of a fresh fleet (random prefix); `cleanup()` deletes every key under its prefix. */
+  fleet(): FleetNames {
+    const names = fleetNames(`sfstream-${randomUUID().slice(0, 8)}`);
+    this.#fleets.push(names);
+    return names;
   }
 
   /** Connections to Redis carrying this test's name. */
@@ -55,6 +63,11 @@ export class TestRedis {
 
   /** Deletes the keys, closes the test's own connections, returns how many named ones are left. */
   async cleanup(): Promise<number> {
+    for (const { prefix } of this.#fleets) {
+      for await (const keys of this.#admin.scanStream({ match: `${prefix}:*`, count: 1000 })) {
+        for (const key of keys as string[]) this.#keys.add(key);
+      }
+    }
     if (this.#keys.size > 0) await this.#admin.del(...this.#keys);
     await Promise.all(this.#clients.map((client) => (client.status === 'end' ? undefined : client.quit())));
     let left = await this.openConnections();

@@ -1,4 +1,4 @@
-import { eventsKey, type StepEvent } from '@sandfleet/contracts';
+import { DEFAULT_FLEET_NAMES, type StepEvent } from '@sandfleet/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readEvents, replayEvents, StepEventPublisher, type StreamError } from '../src/index.js';
 import { collect, TestRedis } from './helpers.js';
@@ -44,7 +44,12 @@ describe('readEvents', () => {
   it('throws STREAM_EVENT_INVALID for a stream entry that is not a contract event', async () => {
     const redis = env.client();
     const stepId = env.stepId();
-    await redis.xadd(eventsKey(stepId), '*', 'e', JSON.stringify({ stepId, seq: 0, type: 'nope' }));
+    await redis.xadd(
+      DEFAULT_FLEET_NAMES.events(stepId),
+      '*',
+      'e',
+      JSON.stringify({ stepId, seq: 0, type: 'nope' }),
+    );
     const error: StreamError = await readEvents({ redis, stepId }).catch((e) => e);
     expect(error.code).toBe('STREAM_EVENT_INVALID');
     expect(error.retryable).toBe(false);

@@ -1,4 +1,4 @@
-import { eventsKey, StepEvent } from '@sandfleet/contracts';
+import { DEFAULT_FLEET_NAMES, StepEvent } from '@sandfleet/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventSubscriber, readEvents, StepEventPublisher, type StreamError } from '../src/index.js';
 import { chunks, collect, TestRedis, waitFor } from './helpers.js';
@@ -26,7 +26,7 @@ describe('StepEventPublisher', () => {
     const stepId = env.stepId();
     const subscriber = new EventSubscriber({ redis });
     const live = collect(subscriber.follow(stepId));
-    await waitFor(async () => (await env.subscribers(eventsKey(stepId))) === 1);
+    await waitFor(async () => (await env.subscribers(DEFAULT_FLEET_NAMES.events(stepId))) === 1);
 
     const text = range(1, 10_000)
       .map((n) => `line ${n} ${'.'.repeat(n % 40)}\n`)
@@ -119,7 +119,7 @@ describe('StepEventPublisher', () => {
     await publisher.runtime('env', { TOKEN: secret, list: [secret] });
     await publisher.finished({ status: 'failed', exitCode: 2, error: `boom ${secret}` });
 
-    const raw = JSON.stringify(await redis.xrange(eventsKey(stepId), '-', '+'));
+    const raw = JSON.stringify(await redis.xrange(DEFAULT_FLEET_NAMES.events(stepId), '-', '+'));
     for (const form of forms) {
       expect(raw).not.toContain(form);
       expect(publisher.capturedOutput).not.toContain(form);
@@ -159,16 +159,16 @@ describe('StepEventPublisher', () => {
       finishedTtlSeconds: 120,
     });
     await publisher.status({ status: 'running' });
-    expect(await redis.ttl(eventsKey(stepId))).toBe(-1);
+    expect(await redis.ttl(DEFAULT_FLEET_NAMES.events(stepId))).toBe(-1);
     await publisher.finished({ status: 'succeeded', exitCode: 0 });
-    const ttl = await redis.ttl(eventsKey(stepId));
+    const ttl = await redis.ttl(DEFAULT_FLEET_NAMES.events(stepId));
     expect(ttl).toBeGreaterThan(100);
     expect(ttl).toBeLessThanOrEqual(120);
 
     await expect(
       StepEventPublisher.open({ redis, stepId, secrets: [], outputLimitBytes: MiB }),
     ).rejects.toMatchObject({ code: 'STREAM_ATTEMPT_FENCED' });
-    expect(await redis.ttl(eventsKey(stepId))).toBeGreaterThan(100);
+    expect(await redis.ttl(DEFAULT_FLEET_NAMES.events(stepId))).toBeGreaterThan(100);
   });
 
   it('cuts a new output event whenever output switches between stdout and stderr, keeping their order', async () => {
@@ -249,7 +249,7 @@ describe('StepEventPublisher', () => {
     const redis = env.client();
     const stepId = env.stepId();
     const publisher = await StepEventPublisher.open({ redis, stepId, secrets: [], outputLimitBytes: MiB });
-    await redis.set(eventsKey(stepId), 'not a stream');
+    await redis.set(DEFAULT_FLEET_NAMES.events(stepId), 'not a stream');
     await expect(publisher.status({ status: 'running' })).rejects.toMatchObject({
       code: 'STREAM_WRITE_FAILED',
       retryable: true,

@@ -1,5 +1,13 @@
+import { DEFAULT_FLEET_NAMES, type FleetNames } from '@sandfleet/contracts';
+
 /** Options of {@link createDockerSandbox}. Packages never read the environment: pass everything here. */
 export interface DockerSandboxOptions {
+  /**
+   * Names of the fleet this sandbox runs steps of: the volume and network names below default to
+   * its `<prefix>-…` names, so fleets on one engine share no home, vault or proxy.
+   * @defaultValue the default fleet's (`sandfleet-home-<agentId>`, `sandfleet-vault-shared`, …)
+   */
+  names?: FleetNames;
   /** Unix socket of the Docker engine. @defaultValue '/var/run/docker.sock' (unless `host` is set) */
   socketPath?: string;
   /** TCP host of the Docker engine, instead of the socket. */
@@ -10,14 +18,14 @@ export interface DockerSandboxOptions {
   dockerCallConcurrency?: number;
   /**
    * Name prefix of the networks of steps with `network: 'egress'`: each such step gets its own
-   * internal network `<prefix>-<random>` with the fleet's egress proxy on it. @defaultValue 'sandfleet-agents'
+   * internal network `<prefix>-<random>` with the fleet's egress proxy on it. @defaultValue `names.agentsNetwork` ('sandfleet-agents')
    */
   agentsNetwork?: string;
   /** The fleet's egress proxy, the only way out of an `egress` step. */
   egress?: EgressOptions;
-  /** Prefix of per-agent home volumes (`<prefix><agentId>`). @defaultValue 'sandfleet-home-' */
+  /** Prefix of per-agent home volumes (`<prefix><agentId>`). @defaultValue `names.homeVolumePrefix` ('sandfleet-home-') */
   homeVolumePrefix?: string;
-  /** Volume of the team's shared vault, mounted at `/home/agent/vault/shared`. @defaultValue 'sandfleet-vault-shared' */
+  /** Volume of the team's shared vault, mounted at `/home/agent/vault/shared`. @defaultValue `names.sharedVaultVolume` ('sandfleet-vault-shared') */
   sharedVaultVolume?: string;
   /** How to get a missing image, for the `IMAGE_NOT_FOUND` message. */
   imageBuildHint?: (image: string) => string;
@@ -45,9 +53,9 @@ export interface DockerSandboxOptions {
 export interface EgressOptions {
   /** Image of the proxy (must be present locally). @defaultValue 'sandfleet/egress-proxy:latest' */
   image?: string;
-  /** Container name of the proxy, one per fleet and engine. @defaultValue 'sandfleet-egress-proxy' */
+  /** Container name of the proxy, one per fleet and engine. @defaultValue the fleet's `egressProxy` ('sandfleet-egress-proxy') */
   container?: string;
-  /** The proxy's outbound bridge network. @defaultValue 'sandfleet-egress' */
+  /** The proxy's outbound bridge network. @defaultValue the fleet's `egressNetwork` ('sandfleet-egress') */
   network?: string;
   /** IPv4 pool (/8 to /28) the /28 subnets of step networks are cut from. @defaultValue '10.213.0.0/16' */
   subnetPool?: string;
@@ -60,15 +68,20 @@ export interface EgressOptions {
 }
 
 export const DEFAULT_EGRESS_PROXY_IMAGE = 'sandfleet/egress-proxy:latest';
-export const DEFAULT_EGRESS_PROXY_CONTAINER = 'sandfleet-egress-proxy';
-export const DEFAULT_EGRESS_NETWORK = 'sandfleet-egress';
+/** The default fleet's egress proxy container; another fleet's is `<prefix>-egress-proxy`. */
+export const DEFAULT_EGRESS_PROXY_CONTAINER = DEFAULT_FLEET_NAMES.egressProxy;
+/** The default fleet's egress network; another fleet's is `<prefix>-egress`. */
+export const DEFAULT_EGRESS_NETWORK = DEFAULT_FLEET_NAMES.egressNetwork;
 export const DEFAULT_EGRESS_SUBNET_POOL = '10.213.0.0/16';
 
 export const DEFAULT_SOCKET_PATH = '/var/run/docker.sock';
 export const DEFAULT_DOCKER_CALL_CONCURRENCY = 4;
-export const DEFAULT_AGENTS_NETWORK = 'sandfleet-agents';
-export const DEFAULT_HOME_VOLUME_PREFIX = 'sandfleet-home-';
-export const DEFAULT_SHARED_VAULT_VOLUME = 'sandfleet-vault-shared';
+/** The default fleet's agents network prefix; another fleet's is `<prefix>-agents`. */
+export const DEFAULT_AGENTS_NETWORK = DEFAULT_FLEET_NAMES.agentsNetwork;
+/** The default fleet's home volume prefix; another fleet's is `<prefix>-home-`. */
+export const DEFAULT_HOME_VOLUME_PREFIX = DEFAULT_FLEET_NAMES.homeVolumePrefix;
+/** The default fleet's shared vault volume; another fleet's is `<prefix>-vault-shared`. */
+export const DEFAULT_SHARED_VAULT_VOLUME = DEFAULT_FLEET_NAMES.sharedVaultVolume;
 export const DEFAULT_OUTPUT_DRAIN_IDLE_MS = 10_000;
 export const DEFAULT_DAEMON_RETURN_MS = 60_000;
 export const DEFAULT_WATCHDOG_INTERVAL_MS = 5000;
@@ -94,11 +107,12 @@ export type DockerSandboxConfig = Pick<DockerSandboxOptions, 'disksDir'> &
   >;
 
 export function dockerSandboxConfig(options: DockerSandboxOptions): DockerSandboxConfig {
+  const names = options.names ?? DEFAULT_FLEET_NAMES;
   return Object.freeze({
     dockerCallConcurrency: options.dockerCallConcurrency ?? DEFAULT_DOCKER_CALL_CONCURRENCY,
-    agentsNetwork: options.agentsNetwork ?? DEFAULT_AGENTS_NETWORK,
-    homeVolumePrefix: options.homeVolumePrefix ?? DEFAULT_HOME_VOLUME_PREFIX,
-    sharedVaultVolume: options.sharedVaultVolume ?? DEFAULT_SHARED_VAULT_VOLUME,
+    agentsNetwork: options.agentsNetwork ?? names.agentsNetwork,
+    homeVolumePrefix: options.homeVolumePrefix ?? names.homeVolumePrefix,
+    sharedVaultVolume: options.sharedVaultVolume ?? names.sharedVaultVolume,
     imageBuildHint: options.imageBuildHint ?? DEFAULT_IMAGE_BUILD_HINT,
     outputDrainIdleMs: options.outputDrainIdleMs ?? DEFAULT_OUTPUT_DRAIN_IDLE_MS,
     daemonReturnMs: options.daemonReturnMs ?? DEFAULT_DAEMON_RETURN_MS,
@@ -111,11 +125,11 @@ export function dockerSandboxConfig(options: DockerSandboxOptions): DockerSandbo
 /** {@link EgressOptions} with defaults applied. */
 export type EgressConfig = Readonly<Required<EgressOptions>>;
 
-export function egressConfig(options: EgressOptions = {}): EgressConfig {
+export function egressConfig(options: EgressOptions = {}, names = DEFAULT_FLEET_NAMES): EgressConfig {
   return Object.freeze({
     image: options.image ?? DEFAULT_EGRESS_PROXY_IMAGE,
-    container: options.container ?? DEFAULT_EGRESS_PROXY_CONTAINER,
-    network: options.network ?? DEFAULT_EGRESS_NETWORK,
+    container: options.container ?? names.egressProxy,
+    network: options.network ?? names.egressNetwork,
     subnetPool: options.subnetPool ?? DEFAULT_EGRESS_SUBNET_POOL,
     allow: options.allow ?? [],
     denyCidrs: options.denyCidrs ?? [],

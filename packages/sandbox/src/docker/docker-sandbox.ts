@@ -1,6 +1,6 @@
 import { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LABELS } from '@sandfleet/contracts';
+import { type ErrorContext, LABELS } from '@sandfleet/contracts';
 import Docker from 'dockerode';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { SandboxError } from '../errors.js';
@@ -14,6 +14,7 @@ import type {
 } from '../sandbox.js';
 import { AgentsNetwork, egressProxyEnv } from './agents-network.js';
 import { ContainerRun } from './container-run.js';
+import { homeVolumeName } from './container-spec.js';
 import { DockerDaemon } from './docker-daemon.js';
 import { dockerStatus, toSandboxError } from './docker-errors.js';
 import {
@@ -59,7 +60,7 @@ class DockerSandbox implements Sandbox {
     const modemOptions = { ...connection, agent: this.agent };
     this.docker = new Docker(modemOptions);
     this.limit = pLimit(this.config.dockerCallConcurrency);
-    const egress = egressConfig(options.egress);
+    const egress = egressConfig(options.egress, options.names);
     this.egressProxy = new EgressProxy(this.docker, egress);
     this.network = new AgentsNetwork(
       this.docker,
@@ -148,25 +149,33 @@ class DockerSandbox implements Sandbox {
     return removed;
   }
 
-  async removeAgentHome(agentId: string): Promise<boolean> {
-    const name = `${this.config.homeVolumePrefix}${agentId}`;
+  removeAgentHome(agentId: string): Promise<boolean> {
+    return this.removeVolume(homeVolumeName(this.config, agentId), 'a running step', { agentId });
+  }
+
+  removeSharedVault(): Promise<boolean> {
+    return this.removeVolume(this.config.sharedVaultVolume, 'running steps', {});
+  }
+
+  /** Removes a named volume, and the disk image behind a size-limited one; false when there is none. */
+  private async removeVolume(name: string, users: string, context: ErrorContext): Promise<boolean> {
     try {
       const volume = this.docker.getVolume(name);
       const info = await this.limit(() => volume.inspect());
       await this.limit(() => volume.remove());
-      // A size-limited home is also an image mounted on the host: unmount and delete it.
-      await HomeDisks.release(info, { agentId });
+      // A size-limited volume is also an image mounted on the host: unmount and delete it.
+      await HomeDisks.release(info, context);
       return true;
     } catch (error) {
       if (dockerStatus(error) === 404) return false;
       if (dockerStatus(error) === 409) {
-        throw new SandboxError('VOLUME_IN_USE', `home volume ${name} is in use by a running step`, {
+        throw new SandboxError('VOLUME_IN_USE', `volume ${name} is in use by ${users}`, {
           cause: error,
           retryable: false,
-          context: { agentId },
+          context,
         });
       }
-      throw toSandboxError(error, 'DOCKER_UNAVAILABLE', `cannot remove volume ${name}`, { agentId });
+      throw toSandboxError(error, 'DOCKER_UNAVAILABLE', `cannot remove volume ${name}`, context);
     }
   }
 
