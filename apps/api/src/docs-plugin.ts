@@ -6,8 +6,8 @@ import type { FastifyInstance } from 'fastify';
 export const DOCS_PREFIX = '/docs';
 
 /**
- * The OpenAPI 3.1 document of the API, built from the route schemas (the StepSpec body is the
- * contract's zod schema as JSON Schema), and Swagger UI served from the package's own assets
+ * The OpenAPI 3.1 document of the API, built from the route schemas, which are the contracts'
+ * zod schemas as JSON Schema (the StepSpec body, every answer and the error body), and Swagger UI served from the package's own assets
  * with a strict CSP (no CDN). Untagged routes (Bull Board, login) are left out.
  * Applies to the whole app (not encapsulated) so it sees the routes registered after it.
  */

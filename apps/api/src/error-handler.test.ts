@@ -1,6 +1,8 @@
-import { SandfleetError, ValidationError } from '@sandfleet/contracts';
+import { readFileSync } from 'node:fs';
+import { ERROR_CODES, type ErrorCode, SandfleetError, ValidationError } from '@sandfleet/contracts';
+import { QueueError } from '@sandfleet/queue';
 import { describe, expect, it } from 'vitest';
-import { errorBody, statusOf, toApiError } from './error-handler.js';
+import { errorBody, STATUS_BY_CODE, statusOf, toApiError } from './error-handler.js';
 import { ApiError } from './errors.js';
 
 const answer = (error: unknown) => {
@@ -51,16 +53,29 @@ describe('the error handler’s mapping', () => {
       status: 500,
       body: { error: { code: 'INTERNAL_ERROR', message: 'internal error' } },
     });
-    expect(answer(new SandfleetError('WHATEVER', 'secret detail'))).toEqual({
-      status: 500,
-      body: { error: { code: 'INTERNAL_ERROR', message: 'internal error' } },
-    });
+    for (const code of ['QUERY_FAILED', 'SOMETHING_FROM_A_NEWER_PACKAGE'] as ErrorCode[]) {
+      expect(answer(new SandfleetError(code, 'secret detail'))).toEqual({
+        status: 500,
+        body: { error: { code: 'INTERNAL_ERROR', message: 'internal error' } },
+      });
+    }
     const down = new SandfleetError(
       'DB_UNAVAILABLE',
       'database unavailable: connect ECONNREFUSED 10.0.0.5:5432',
     );
     expect(answer(down).body.error.message).toBe('database unavailable; try again');
-    expect(answer(new Error('Connection is closed.')).body.error.code).toBe('QUEUE_UNAVAILABLE');
+  });
+
+  it('answers a Redis outage by the queue’s code, never by reading message text', () => {
+    const down = new QueueError('QUEUE_UNAVAILABLE', 'the steps queue is unreachable (Redis)', {
+      cause: new Error('Connection is closed.'),
+      retryable: true,
+    });
+    expect(answer(down)).toMatchObject({ status: 503, body: { error: { code: 'QUEUE_UNAVAILABLE' } } });
+    expect(answer(new Error('Connection is closed.'))).toMatchObject({
+      status: 500,
+      body: { error: { code: 'INTERNAL_ERROR' } },
+    });
   });
 
   it('carries an API error’s details', () => {
@@ -68,5 +83,30 @@ describe('the error handler’s mapping', () => {
       details: { checks: { redis: 'x' } },
     });
     expect(answer(error).body.error.details).toEqual({ checks: { redis: 'x' } });
+  });
+});
+
+/** Rows of the error-code table of docs/design.md: code → HTTP status. */
+function documentedStatuses(): Map<string, number> {
+  const design = readFileSync(new URL('../../../docs/design.md', import.meta.url), 'utf8');
+  const section = design.slice(design.indexOf('## Error codes'));
+  const rows = new Map<string, number>();
+  for (const match of section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| (\d{3}) \|/gm)) {
+    rows.set(match[1] as string, Number(match[2]));
+  }
+  return rows;
+}
+
+describe('the error-code catalogue', () => {
+  it('gives every code a status, and no code outside the catalogue', () => {
+    expect(Object.keys(STATUS_BY_CODE).sort()).toEqual([...ERROR_CODES].sort());
+    for (const code of ERROR_CODES) expect([400, 401, 404, 413, 415, 500, 503]).toContain(statusOf(code));
+  });
+
+  it('has one line per code in the error-code table of docs/design.md, with its status', () => {
+    const documented = documentedStatuses();
+    expect([...documented.keys()].sort()).toEqual([...ERROR_CODES].sort());
+    for (const code of ERROR_CODES)
+      expect({ code, status: documented.get(code) }).toEqual({ code, status: statusOf(code) });
   });
 });

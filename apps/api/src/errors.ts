@@ -40,15 +40,3 @@ export class ApiError extends SandfleetError {
     this.details = options.details;
   }
 }
-
-/** The error body every failed request gets: `{ "error": { "code", "message", "issues"? } }`. */
-export interface ErrorBody {
-  error: {
-    code: string;
-    message: string;
-    /** Every bad field of a `VALIDATION_FAILED` request, as `{ path, message }`. */
-    issues?: { path: string; message: string }[];
-    /** Extra facts, e.g. `{ checks: { redis: 'ok', postgres: 'unreachable' } }` from `/readyz`. */
-    details?: Readonly<Record<string, unknown>>;
-  };
-}

@@ -1,7 +1,8 @@
+import type { CheckResult } from '@sandfleet/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from './api-deps.js';
 import { ApiError } from './errors.js';
-import { errorSchema } from './openapi-schemas.js';
+import { errorSchema, livenessSchema, readinessSchema } from './openapi-schemas.js';
 import { PUBLIC_ROUTE } from './route-config.js';
 
 /** Options of {@link healthPlugin}. */
@@ -9,8 +10,6 @@ export type HealthPluginOptions = Pick<ApiDeps, 'db' | 'pingRedis'>;
 
 /** Longest a readiness check waits for Redis or PostgreSQL, ms. */
 export const READY_CHECK_TIMEOUT_MS = 2000;
-
-type CheckResult = 'ok' | 'unreachable';
 
 async function check(probe: () => Promise<unknown>): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
@@ -27,14 +26,6 @@ async function check(probe: () => Promise<unknown>): Promise<CheckResult> {
   }
 }
 
-const checksSchema = {
-  type: 'object',
-  properties: {
-    redis: { type: 'string', enum: ['ok', 'unreachable'] },
-    postgres: { type: 'string', enum: ['ok', 'unreachable'] },
-  },
-} as const;
-
 /**
  * `GET /healthz` (the process answers) and `GET /readyz` (Redis and PostgreSQL answer within
  * {@link READY_CHECK_TIMEOUT_MS}; 503 `NOT_READY` naming which did not). Both are open.
@@ -48,7 +39,7 @@ export async function healthPlugin(app: FastifyInstance, deps: HealthPluginOptio
         summary: 'Liveness: the process is up',
         tags: ['health'],
         security: [],
-        response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } },
+        response: { 200: livenessSchema },
       },
     },
     async () => ({ status: 'ok' }),
@@ -63,10 +54,7 @@ export async function healthPlugin(app: FastifyInstance, deps: HealthPluginOptio
         tags: ['health'],
         security: [],
         response: {
-          200: {
-            type: 'object',
-            properties: { status: { type: 'string', enum: ['ok'] }, checks: checksSchema },
-          },
+          200: readinessSchema,
           503: { ...errorSchema, description: '`error.details.checks` names what failed' },
         },
       },

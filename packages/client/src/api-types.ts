@@ -1,55 +1,33 @@
-import type { StepCommand, StepKind, StepStatus } from '@sandfleet/contracts';
+import type {
+  CancelResultView,
+  EnqueueResultView,
+  ReadinessView,
+  StepListPage,
+  StepStatus,
+  StepSummaryView,
+  StepView,
+} from '@sandfleet/contracts';
+
+// The answers' types are the contracts' HTTP schemas (`@sandfleet/contracts`), which the client
+// parses every answer with; the names here are the client's own, kept for its callers.
 
 /** `POST /v1/steps` answer. */
-export interface CreateStepResult {
-  /** The step id: the spec's `id`, one derived from the idempotency key, or a generated UUID. */
-  id: string;
-  /** False when a step with this id had been enqueued before (nothing new was enqueued). */
-  created: boolean;
-}
+export type CreateStepResult = EnqueueResultView;
 
 /** A step as listed: its row without `output`, `spec` and `result`. Times are ISO-8601 strings. */
-export interface StepSummary {
-  id: string;
-  agentId: string;
-  kind: StepKind;
-  status: StepStatus;
-  image: string | null;
-  imageId: string | null;
-  command: StepCommand;
-  runId: string | null;
-  taskId: string | null;
-  chatSessionId: string | null;
-  labels: Record<string, string>;
-  priority: number | null;
-  /** Times the step was started, including the current run. */
-  attempts: number;
-  maxAttempts: number;
-  workerId: string | null;
-  exitCode: number | null;
-  oomKilled: boolean;
-  /** Bytes the step printed, which may exceed what `output` kept. */
-  outputBytes: number;
-  outputTruncated: boolean;
-  error: string | null;
-  errorCode: string | null;
-  cancelRequestedAt: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  updatedAt: string;
-}
+export type StepSummary = StepSummaryView;
 
 /** A whole step (`GET /v1/steps/{id}`). */
-export interface StepRecord extends StepSummary {
-  /** Captured output, capped and redacted. */
-  output: string;
-  /** The StepSpec as stored, without file contents. */
-  spec: Record<string, unknown>;
-  /** What the step's runtime reported as its result, if anything. */
-  result: unknown;
-}
+export type StepRecord = StepView;
+
+/** One page of steps, newest first; `nextCursor` is null on the last page. */
+export type StepPage = StepListPage;
+
+/** `POST /v1/steps/{id}/cancel` answer. */
+export type CancelResult = CancelResultView;
+
+/** `GET /readyz` answer. */
+export type Readiness = ReadinessView;
 
 /** Filters of `listSteps`; all given filters must hold. */
 export interface StepListFilter {
@@ -66,26 +44,4 @@ export interface StepListFilter {
   limit?: number;
   /** `nextCursor` of the previous page. */
   cursor?: string;
-}
-
-/** One page of steps, newest first. */
-export interface StepPage {
-  items: StepSummary[];
-  /** Pass as `cursor` for the next page; null on the last page. */
-  nextCursor: string | null;
-}
-
-/** `POST /v1/steps/{id}/cancel` answer. */
-export interface CancelResult {
-  stepId: string;
-  /** Status after the request: `cancelled` when it took effect at once (a queued step). */
-  status: StepStatus;
-  /** False when the step had already ended. */
-  accepted: boolean;
-}
-
-/** `GET /readyz` answer. */
-export interface Readiness {
-  status: 'ok';
-  checks: { redis: 'ok' | 'unreachable'; postgres: 'ok' | 'unreachable' };
 }

@@ -1,19 +1,34 @@
-import { type FieldIssue, SandfleetError, type SandfleetErrorOptions } from '@sandfleet/contracts';
+import {
+  ErrorBody,
+  type ErrorCode,
+  type FieldIssue,
+  formatIssue,
+  parseOrThrow,
+  SandfleetError,
+  type SandfleetErrorOptions,
+  ValidationError,
+} from '@sandfleet/contracts';
+
+/** A zod schema of the contracts (the client reaches zod only through them). */
+export type ContractSchema = Parameters<typeof parseOrThrow>[0];
 
 /**
  * Codes the client raises itself; every other code is the API's own (`VALIDATION_FAILED`,
  * `UNAUTHORIZED`, `STEP_NOT_FOUND`, `INVALID_CURSOR`, `NOT_READY`, …), passed through as answered.
  *
  * - `API_UNREACHABLE`: no answer: connection refused or reset, DNS, timeout. Retryable.
- * - `UNEXPECTED_RESPONSE`: an answer that is not the API's (a proxy's HTML error page, bad JSON).
+ * - `UNEXPECTED_RESPONSE`: an answer that is not the API's (a proxy's HTML error page, bad JSON),
+ *   or a body that breaks its contract schema (`issues` names each bad field).
  * - `INVALID_EVENT`: an event on the stream that breaks the `StepEvent` contract.
  * - `EVENT_STREAM_LOST`: an event stream kept ending before the step finished. Retryable.
+ * - `INVALID_ARGUMENT`: a client option is unusable (`baseUrl` is not an http(s) URL).
  */
 export type ClientErrorCode =
   | 'API_UNREACHABLE'
   | 'UNEXPECTED_RESPONSE'
   | 'INVALID_EVENT'
-  | 'EVENT_STREAM_LOST';
+  | 'EVENT_STREAM_LOST'
+  | 'INVALID_ARGUMENT';
 
 /** Options of {@link ApiError}. */
 export interface ApiErrorOptions extends SandfleetErrorOptions {
@@ -38,8 +53,9 @@ export class ApiError extends SandfleetError {
   readonly issues: readonly FieldIssue[];
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: string, message: string, options: ApiErrorOptions = {}) {
-    super(code, message, {
+  /** @param code - a {@link ClientErrorCode}, or the code the API answered (a newer API may send one this client does not know). */
+  constructor(code: ErrorCode | (string & {}), message: string, options: ApiErrorOptions = {}) {
+    super(code as ErrorCode, message, {
       retryable:
         options.retryable ??
         (code === 'API_UNREACHABLE' ||
@@ -54,34 +70,17 @@ export class ApiError extends SandfleetError {
 }
 
 /** Whether `error` is an {@link ApiError}, optionally with one of `codes`. */
-export function isApiError(error: unknown, ...codes: string[]): error is ApiError {
+export function isApiError(error: unknown, ...codes: (ErrorCode | (string & {}))[]): error is ApiError {
   return error instanceof ApiError && (codes.length === 0 || codes.includes(error.code));
-}
-
-interface ErrorBody {
-  error?: { code?: unknown; message?: unknown; issues?: unknown; details?: unknown };
 }
 
 /** The {@link ApiError} of a non-2xx answer, from its body when it has the API's error shape. */
 export function errorFromAnswer(status: number, statusText: string, text: string, stepId?: string): ApiError {
   const context = stepId === undefined ? undefined : { stepId };
-  let body: ErrorBody | undefined;
-  try {
-    body = JSON.parse(text) as ErrorBody;
-  } catch {
-    body = undefined;
-  }
-  const error = body?.error;
-  if (error && typeof error.code === 'string' && typeof error.message === 'string') {
-    return new ApiError(error.code, error.message, {
-      status,
-      context,
-      issues: Array.isArray(error.issues) ? (error.issues as FieldIssue[]) : undefined,
-      details:
-        typeof error.details === 'object' && error.details !== null
-          ? (error.details as Record<string, unknown>)
-          : undefined,
-    });
+  const body = ErrorBody.safeParse(parseJson(text));
+  if (body.success) {
+    const { code, message, issues, details } = body.data.error;
+    return new ApiError(code, message, { status, context, issues, details });
   }
   return new ApiError(
     'UNEXPECTED_RESPONSE',
@@ -91,6 +90,47 @@ export function errorFromAnswer(status: number, statusText: string, text: string
       context,
     },
   );
+}
+
+/**
+ * The body of a 2xx answer, parsed with its contract schema.
+ * @throws ApiError `UNEXPECTED_RESPONSE` when it is not JSON or breaks the schema; `issues` names
+ *   each bad field.
+ */
+export function parseAnswer<S extends ContractSchema>(
+  schema: S,
+  text: string,
+  what: string,
+  options: { status: number; stepId?: string },
+): ReturnType<typeof parseOrThrow<S>> {
+  const context = options.stepId === undefined ? undefined : { stepId: options.stepId };
+  const json = parseJson(text);
+  if (json === NOT_JSON) {
+    throw new ApiError('UNEXPECTED_RESPONSE', `answer of ${what} is not JSON`, {
+      status: options.status,
+      context,
+    });
+  }
+  try {
+    return parseOrThrow(schema, json, 'answer');
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ApiError(
+      'UNEXPECTED_RESPONSE',
+      `answer of ${what} breaks the API contract: ${error.issues.map(formatIssue).join('; ')}`,
+      { status: options.status, context, issues: error.issues, cause: error },
+    );
+  }
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return NOT_JSON;
+  }
 }
 
 /** `API_UNREACHABLE` for a request that got no answer, naming the low-level reason. */

@@ -1,6 +1,40 @@
-export * from './api-types.js';
-export * from './client-options.js';
-export * from './errors.js';
-export * from './sandfleet-client.js';
-export * from './sse-messages.js';
+export type {
+  CancelResult,
+  CreateStepResult,
+  Readiness,
+  StepListFilter,
+  StepPage,
+  StepRecord,
+  StepSummary,
+} from './api-types.js';
+export {
+  DEFAULT_EVENT_IDLE_TIMEOUT_MS,
+  DEFAULT_RECONNECT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type ReconnectOptions,
+  type SandfleetClientOptions,
+} from './client-options.js';
+export {
+  ApiError,
+  type ApiErrorOptions,
+  type ClientErrorCode,
+  type ContractSchema,
+  errorFromAnswer,
+  isApiError,
+  parseAnswer,
+  unreachable,
+} from './errors.js';
+export {
+  type CallOptions,
+  type CreateStepOptions,
+  type EventsOptions,
+  SandfleetClient,
+  type WaitOptions,
+} from './sandfleet-client.js';
+export {
+  DEFAULT_SSE_MAX_BUFFER,
+  type EventSourceMessage,
+  type ReadSseOptions,
+  readSseMessages,
+} from './sse-messages.js';
 export { followStepEvents, type StepEventStreamOptions, toStepEvent } from './step-event-stream.js';

@@ -75,6 +75,41 @@ const openStream = (response: ServerResponse) =>
 
 const EVENTS = '/v1/steps/s1/events';
 
+/** Step `s1` as the API serves it. */
+const stepRow = (extra: Record<string, unknown> = {}) => ({
+  id: 's1',
+  agentId: 'alice',
+  kind: 'task',
+  status: 'succeeded',
+  image: null,
+  imageId: null,
+  command: ['true'],
+  runId: null,
+  taskId: null,
+  chatSessionId: null,
+  labels: {},
+  priority: null,
+  attempts: 1,
+  maxAttempts: 3,
+  workerId: 'w1',
+  exitCode: 0,
+  oomKilled: false,
+  outputBytes: 0,
+  outputTruncated: false,
+  error: null,
+  errorCode: null,
+  cancelRequestedAt: null,
+  createdAt: TS,
+  startedAt: TS,
+  finishedAt: TS,
+  durationMs: 5,
+  updatedAt: TS,
+  output: '',
+  spec: { agentId: 'alice', command: ['true'] },
+  result: null,
+  ...extra,
+});
+
 describe('SandfleetClient against a local HTTP server', () => {
   let api: FakeApi;
   let baseUrl: string;
@@ -170,7 +205,7 @@ describe('SandfleetClient against a local HTTP server', () => {
         openStream(response);
         response.end(': connected\n\n');
       })
-      .on('/v1/steps/s1', (_request, response) => json(response, 200, { id: 's1', status: 'succeeded' }));
+      .on('/v1/steps/s1', (_request, response) => json(response, 200, stepRow()));
     expect(await events()).toEqual([]);
     expect(api.lastEventIds(EVENTS)).toHaveLength(1);
   });
@@ -241,6 +276,39 @@ describe('SandfleetClient against a local HTTP server', () => {
       status: 502,
       retryable: true,
     });
+  });
+
+  it('parses a step with its contract schema', async () => {
+    api.on('/v1/steps/s1', (_request, response) => json(response, 200, stepRow()));
+    expect(await client.getStep('s1')).toEqual(stepRow());
+  });
+
+  it('calls a 2xx answer that breaks its contract UNEXPECTED_RESPONSE, naming each bad field', async () => {
+    const { createdAt: _createdAt, ...noCreatedAt } = stepRow({ exitCode: 'zero' });
+    api
+      .on('/v1/steps/s1', (_request, response) => json(response, 200, noCreatedAt))
+      .on('/v1/steps/s1/cancel', (_request, response) => response.writeHead(202).end('accepted'));
+    const failure = await client.getStep('s1').catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      name: 'ApiError',
+      code: 'UNEXPECTED_RESPONSE',
+      status: 200,
+      retryable: false,
+      context: { stepId: 's1' },
+      issues: [
+        { path: 'exitCode', message: expect.any(String) },
+        { path: 'createdAt', message: 'is required' },
+      ],
+    });
+    expect((failure as Error).message).toContain('GET /v1/steps/s1 breaks the API contract');
+    await expect(client.cancelStep('s1')).rejects.toMatchObject({ code: 'UNEXPECTED_RESPONSE', status: 202 });
+  });
+
+  it('calls an error answer without the API’s error shape UNEXPECTED_RESPONSE', async () => {
+    api.on('/v1/steps/s1', (_request, response) =>
+      json(response, 404, { error: { code: 42, message: 'x' } }),
+    );
+    await expect(client.getStep('s1')).rejects.toMatchObject({ code: 'UNEXPECTED_RESPONSE', status: 404 });
   });
 
   it('sends filters as query parameters and keeps a base path', async () => {

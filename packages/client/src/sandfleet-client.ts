@@ -1,4 +1,14 @@
-import { isTerminalStatus, type StepEvent, type StepSpecInput } from '@sandfleet/contracts';
+import {
+  CancelResultView,
+  EnqueueResultView,
+  isTerminalStatus,
+  type parseOrThrow,
+  ReadinessView,
+  type StepEvent,
+  StepListPage,
+  type StepSpecInput,
+  StepView,
+} from '@sandfleet/contracts';
 import type {
   CancelResult,
   CreateStepResult,
@@ -14,7 +24,14 @@ import {
   type ReconnectOptions,
   type SandfleetClientOptions,
 } from './client-options.js';
-import { ApiError, errorFromAnswer, isApiError, unreachable } from './errors.js';
+import {
+  ApiError,
+  type ContractSchema,
+  errorFromAnswer,
+  isApiError,
+  parseAnswer,
+  unreachable,
+} from './errors.js';
 import { followStepEvents } from './step-event-stream.js';
 
 /** Options every call takes. */
@@ -99,7 +116,7 @@ export class SandfleetClient {
    * `VALIDATION_FAILED` (status 400) whose `issues` name each field.
    */
   createStep(spec: StepSpecInput, options: CreateStepOptions = {}): Promise<CreateStepResult> {
-    return this.#request<CreateStepResult>('POST', 'v1/steps', {
+    return this.#request(EnqueueResultView, 'POST', 'v1/steps', {
       body: spec,
       headers: options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey },
       signal: options.signal,
@@ -108,7 +125,7 @@ export class SandfleetClient {
 
   /** One step with its output (`GET /v1/steps/{id}`). @throws ApiError `STEP_NOT_FOUND` (404). */
   getStep(id: string, options: CallOptions = {}): Promise<StepRecord> {
-    return this.#request<StepRecord>('GET', `v1/steps/${encodeURIComponent(id)}`, { ...options, stepId: id });
+    return this.#request(StepView, 'GET', `v1/steps/${encodeURIComponent(id)}`, { ...options, stepId: id });
   }
 
   /** A page of steps, newest first (`GET /v1/steps`); pass `nextCursor` back as `cursor`. */
@@ -116,7 +133,7 @@ export class SandfleetClient {
     const label =
       typeof filter.label === 'object' ? `${filter.label.key}:${filter.label.value}` : filter.label;
     const time = (value: Date | string | undefined) => (value instanceof Date ? value.toISOString() : value);
-    return this.#request<StepPage>('GET', 'v1/steps', {
+    return this.#request(StepListPage, 'GET', 'v1/steps', {
       ...options,
       query: {
         status: filter.status,
@@ -136,7 +153,7 @@ export class SandfleetClient {
    * one is stopped by its worker. @throws ApiError `STEP_NOT_FOUND` (404).
    */
   cancelStep(id: string, options: CallOptions = {}): Promise<CancelResult> {
-    return this.#request<CancelResult>('POST', `v1/steps/${encodeURIComponent(id)}/cancel`, {
+    return this.#request(CancelResultView, 'POST', `v1/steps/${encodeURIComponent(id)}/cancel`, {
       ...options,
       stepId: id,
     });
@@ -144,7 +161,7 @@ export class SandfleetClient {
 
   /** Whether the API's Redis and PostgreSQL answer (`GET /readyz`). @throws ApiError `NOT_READY` (503). */
   ready(options: CallOptions = {}): Promise<Readiness> {
-    return this.#request<Readiness>('GET', 'readyz', options);
+    return this.#request(ReadinessView, 'GET', 'readyz', options);
   }
 
   /**
@@ -206,7 +223,13 @@ export class SandfleetClient {
     return url;
   }
 
-  async #request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  /** One JSON request; the answer is parsed with `schema`, its contract. */
+  async #request<S extends ContractSchema>(
+    schema: S,
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<ReturnType<typeof parseOrThrow<S>>> {
     const timeout = AbortSignal.timeout(this.#requestTimeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const hasBody = options.body !== undefined;
@@ -235,14 +258,10 @@ export class SandfleetClient {
         : unreachable(this.baseUrl, error, options.stepId);
     }
     if (!response.ok) throw errorFromAnswer(response.status, response.statusText, text, options.stepId);
-    try {
-      return JSON.parse(text) as T;
-    } catch (cause) {
-      throw new ApiError('UNEXPECTED_RESPONSE', `answer of ${method} /${path} is not JSON`, {
-        status: response.status,
-        cause,
-      });
-    }
+    return parseAnswer(schema, text, `${method} /${path}`, {
+      status: response.status,
+      stepId: options.stepId,
+    });
   }
 
   async #openEvents(id: string, lastSeq: number, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {

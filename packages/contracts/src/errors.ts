@@ -1,3 +1,5 @@
+import type { ErrorCode } from './error-codes.js';
+
 /** Context ids an error may carry, for logs and API responses. */
 export interface ErrorContext {
   stepId?: string;
@@ -16,14 +18,16 @@ export interface SandfleetErrorOptions {
 
 /**
  * Base of every Sandfleet error: a stable string `code` callers branch on, whether a retry may
- * help, the underlying `cause`, and the ids of what it concerns.
+ * help, the underlying `cause`, and the ids of what it concerns. It is raised only with a code of
+ * the catalogue ({@link ErrorCode}); `code` reads as a string because an error the client builds
+ * from an API answer carries whatever code that API sent.
  */
 export class SandfleetError extends Error {
   readonly code: string;
   readonly retryable: boolean;
   readonly context: ErrorContext;
 
-  constructor(code: string, message: string, options: SandfleetErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: SandfleetErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

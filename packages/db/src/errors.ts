@@ -1,26 +1,26 @@
 import { type ErrorContext, SandfleetError } from '@sandfleet/contracts';
 
-/** Every code a {@link DbError} carries; callers (the API, the CLI) branch on these. */
-export const DB_ERROR_CODES = [
+/**
+ * Codes a {@link DbError} carries, a part of the catalogue `ErrorCode` of `@sandfleet/contracts`;
+ * callers (the API, the CLI) branch on these.
+ */
+export type DbErrorCode =
   /** PostgreSQL could not be reached or dropped the connection. Retryable. */
-  'DB_UNAVAILABLE',
+  | 'DB_UNAVAILABLE'
   /** A statement failed; retryable only for transient conflicts (serialization, deadlock, lock timeout). */
-  'QUERY_FAILED',
+  | 'QUERY_FAILED'
   /** A migration failed and was rolled back; `context.migration` names it when known. */
-  'MIGRATION_FAILED',
+  | 'MIGRATION_FAILED'
   /** A list cursor was not one this package produced. */
-  'INVALID_CURSOR',
+  | 'INVALID_CURSOR'
   /** A repository argument is out of range or inconsistent. */
-  'INVALID_ARGUMENT',
+  | 'INVALID_ARGUMENT'
   /** `createDatabase` options are invalid. */
-  'INVALID_OPTIONS',
+  | 'INVALID_OPTIONS'
   /** `dropSchema()` was called without a dedicated (non-public) schema. */
-  'SCHEMA_NOT_DROPPABLE',
+  | 'SCHEMA_NOT_DROPPABLE'
   /** The database was used after `close()`. */
-  'DATABASE_CLOSED',
-] as const;
-
-export type DbErrorCode = (typeof DB_ERROR_CODES)[number];
+  | 'DATABASE_CLOSED';
 
 export interface DbErrorOptions {
   /** @defaultValue false */

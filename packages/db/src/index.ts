@@ -21,7 +21,6 @@ export {
   SCHEMA_NAME_PATTERN,
 } from './database-options.js';
 export {
-  DB_ERROR_CODES,
   DbError,
   type DbErrorCode,
   type DbErrorOptions,

@@ -1,52 +1,21 @@
-import type { StepCommand, StepKind, StepStatus } from '@sandfleet/contracts';
+import type { StepSummaryView, StepView, WithStepDates } from '@sandfleet/contracts';
 import type { StepRow } from './database.js';
 import type { StoredStepSpec } from './stored-step-spec.js';
 
 /**
- * A step as listed: every column of `steps` except the potentially large ones (`output`, `spec`,
- * `result`), so a page of 500 steps stays small. Timestamps are Dates.
+ * A step as listed: the contract's {@link StepSummaryView} (every column of `steps` except the
+ * potentially large `output`, `spec` and `result`, so a page of 500 steps stays small), with
+ * Dates where the wire has ISO-8601 strings. `JSON.stringify` of one is the view.
  */
-export interface StepSummary {
-  id: string;
-  agentId: string;
-  kind: StepKind;
-  status: StepStatus;
-  image: string | null;
-  imageId: string | null;
-  command: StepCommand;
-  runId: string | null;
-  taskId: string | null;
-  chatSessionId: string | null;
-  labels: Record<string, string>;
-  priority: number | null;
-  /** Times the step was started (`markRunning`), including the current run. */
-  attempts: number;
-  maxAttempts: number;
-  workerId: string | null;
-  exitCode: number | null;
-  oomKilled: boolean;
-  /** Bytes the step printed, which may exceed what `output` kept. */
-  outputBytes: number;
-  outputTruncated: boolean;
-  error: string | null;
-  errorCode: string | null;
-  cancelRequestedAt: Date | null;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  durationMs: number | null;
-  updatedAt: Date;
-}
+export type StepSummary = WithStepDates<StepSummaryView>;
 
-/** A whole row of `steps`, camelCased. */
-export interface StepRecord extends StepSummary {
-  /** Captured output, as capped by the worker. */
-  output: string;
+/** A whole row of `steps`, camelCased: the contract's {@link StepView} with Dates and the stored spec. */
+export type StepRecord = Omit<WithStepDates<StepView>, 'spec' | 'result'> & {
   /** The spec without file contents. */
   spec: StoredStepSpec;
-  /** What the step's runtime reported as its result, if anything. */
+  /** What the step's runtime reported as its result; null when nothing. */
   result: unknown;
-}
+};
 
 /** Columns of a {@link StepSummary}, in SQL names. */
 export const STEP_SUMMARY_COLUMNS = [

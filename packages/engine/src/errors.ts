@@ -3,10 +3,13 @@ import { SandfleetError, type SandfleetErrorOptions } from '@sandfleet/contracts
 export type EngineErrorCode =
   | 'IMAGE_NOT_ALLOWED'
   | 'UNKNOWN_SECRET'
-  | 'STEP_NOT_FOUND'
   | 'STEP_ID_MISMATCH'
   | 'SECRETS_UNAVAILABLE'
-  | 'CHAT_UNAVAILABLE';
+  | 'CHAT_UNAVAILABLE'
+  /** BullMQ failed the step's job for good (its workers kept dying); the step ends `error`. */
+  | 'JOB_FAILED'
+  /** The reconciler could not queue a lost step again; the step ends `error`. */
+  | 'STEP_LOST';
 
 /** A step the engine refuses or cannot find. Final (not retried) unless said otherwise. */
 export class EngineError extends SandfleetError {

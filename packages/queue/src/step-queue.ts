@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JOB_NAME, parseOrThrow, StepSpec, type StepStatus } from '@sandfleet/contracts';
 import { type JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { type Redis, ReplyError } from 'ioredis';
 import { QueueError } from './errors.js';
 import { type QueueLocation, resolveQueueLocation } from './queue-names.js';
 import { createRedisConnection } from './redis-connection.js';
@@ -103,10 +103,9 @@ export class StepQueue {
    * @throws QueueError `QUEUE_UNAVAILABLE` (retryable) while Redis is unreachable.
    */
   async removeQueued(stepId: string): Promise<boolean> {
-    await this.#connected(stepId);
-    const job = await this.queue.getJob(stepId);
+    const job = await this.#call(stepId, () => this.queue.getJob(stepId));
     if (!job) return false;
-    const state = await job.getState();
+    const state = await this.#call(stepId, () => job.getState());
     if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false;
     try {
       await job.remove();
@@ -117,10 +116,9 @@ export class StepQueue {
   }
 
   async jobState(stepId: string): Promise<StepJobState> {
-    await this.#connected(stepId);
-    const job = await this.queue.getJob(stepId);
+    const job = await this.#call(stepId, () => this.queue.getJob(stepId));
     if (!job) return 'unknown';
-    const state = await job.getState();
+    const state = await this.#call(stepId, () => job.getState());
     return (
       (['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed'] as const).find(
         (s) => s === state,
@@ -130,8 +128,9 @@ export class StepQueue {
 
   /** Job counts by state, for metrics and `sandfleet doctor`. */
   async counts(): Promise<Record<string, number>> {
-    await this.#connected();
-    return this.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed');
+    return this.#call(undefined, () =>
+      this.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed'),
+    );
   }
 
   async ping(): Promise<void> {
@@ -147,11 +146,20 @@ export class StepQueue {
     try {
       await this.#redis.ping();
     } catch (error) {
-      throw new QueueError('QUEUE_UNAVAILABLE', 'the steps queue is unreachable (Redis)', {
-        cause: error,
-        retryable: true,
-        context: stepId === undefined ? {} : { stepId },
-      });
+      throw unavailable(error, stepId);
+    }
+  }
+
+  /**
+   * Runs a Redis call once connected. A failure without a Redis reply (the connection dropped, or
+   * the producer stopped waiting for it) is `QUEUE_UNAVAILABLE`; a reply error is thrown as it is.
+   */
+  async #call<T>(stepId: string | undefined, call: () => Promise<T>): Promise<T> {
+    await this.#connected(stepId);
+    try {
+      return await call();
+    } catch (error) {
+      throw error instanceof ReplyError ? error : unavailable(error, stepId);
     }
   }
 
@@ -162,6 +170,14 @@ export class StepQueue {
     })();
     return this.#closed;
   }
+}
+
+function unavailable(cause: unknown, stepId: string | undefined): QueueError {
+  return new QueueError('QUEUE_UNAVAILABLE', 'the steps queue is unreachable (Redis)', {
+    cause,
+    retryable: true,
+    context: stepId === undefined ? {} : { stepId },
+  });
 }
 
 function jobOptions(spec: StepSpec): JobsOptions {

@@ -1,6 +1,7 @@
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { JOB_NAME, StepSpec, TERMINAL_STATUSES, ValidationError } from '@sandfleet/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeStepStore, gate, QueueTestEnv, specInput, summary, waitFor } from './support.js';
+import { FakeStepStore, gate, QueueTestEnv, REDIS_URL, specInput, summary, waitFor } from './support.js';
 
 let env: QueueTestEnv;
 beforeEach(() => {
@@ -138,6 +139,49 @@ describe('StepQueue.enqueue', () => {
     expect(store.calls).toEqual([]);
     await expect(queue.removeQueued(env.stepId())).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
     await expect(queue.jobState(env.stepId())).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+  });
+});
+
+/** A TCP hop to the test Redis that can stop answering (a hung link) and then drop every connection. */
+async function cuttableRedis(): Promise<{ url: string; hang(): void; cut(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let hung = false;
+  const server = createServer((client) => {
+    const { hostname, port } = new URL(REDIS_URL);
+    const upstream = connect(Number(port || 6379), hostname);
+    sockets.add(client).add(upstream);
+    client.on('data', (chunk) => {
+      if (!hung) upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    for (const socket of [client, upstream]) socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hang: () => {
+      hung = true;
+    },
+    cut: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('StepQueue when Redis goes away mid-call', () => {
+  it('fails a call in flight with QUEUE_UNAVAILABLE, not the driver’s error', async () => {
+    const redis = await cuttableRedis();
+    const queue = env.queue({ redisUrl: redis.url });
+    const id = env.stepId();
+    expect(await queue.jobState(id)).toBe('unknown');
+    redis.hang();
+    const inFlight = queue.jobState(id).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await redis.cut();
+    const failure = await inFlight;
+    expect(failure).toMatchObject({ name: 'QueueError', code: 'QUEUE_UNAVAILABLE', retryable: true });
+    expect((failure as Error).cause).toBeInstanceOf(Error);
   });
 });
 

@@ -2,7 +2,7 @@ import { ID_PATTERN, parseOrThrow } from '@sandfleet/contracts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.js';
-import { commonErrors, enqueueResultSchema, errorSchema } from '../openapi-schemas.js';
+import { chatMessageListSchema, commonErrors, enqueueResultSchema, errorSchema } from '../openapi-schemas.js';
 
 /** Options of {@link chatsPlugin}. */
 export type ChatsPluginOptions = Pick<ApiDeps, 'db' | 'queue'>;
@@ -74,24 +74,7 @@ export async function chatsPlugin(app: FastifyInstance, deps: ChatsPluginOptions
         tags: TAGS,
         params: sessionParamsSchema,
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              items: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    role: { type: 'string', enum: ['user', 'assistant'] },
-                    content: { type: 'string' },
-                    stepId: { type: 'string' },
-                    agentId: { type: 'string' },
-                    createdAt: { type: 'string', format: 'date-time' },
-                  },
-                },
-              },
-            },
-          },
+          200: chatMessageListSchema,
           ...commonErrors,
         },
       },
