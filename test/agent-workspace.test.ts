@@ -90,6 +90,31 @@ describe('git workspaces through the worker', () => {
     }
   });
 
+  it("records the runtime's own failure on the row: a repository that cannot be cloned is WORKSPACE_FAILED", async () => {
+    const id = fleet.stepId();
+    await fleet.queue.enqueue({
+      id,
+      agentId: fleet.agentId(),
+      kind: 'pipeline',
+      runId: 'R1',
+      image: IMAGE,
+      network: 'egress',
+      secrets: ['GIT_TOKEN'],
+      workspace: { repo: server.url('never-created'), push: true },
+      command: ['bash', '-c', 'echo ran'],
+    });
+    const row = await fleet.terminal(id, 60_000);
+    expect(row, JSON.stringify(row)).toMatchObject({
+      status: 'failed',
+      exitCode: 70,
+      errorCode: 'WORKSPACE_FAILED',
+    });
+    expect(row.error).toContain('preparing the workspace');
+    expect(row.output).not.toContain('ran');
+    const finished = (await fleet.replay(id)).find((e) => e.type === 'finished');
+    expect(finished).toMatchObject({ status: 'failed', exitCode: 70, error: row.error });
+  });
+
   it('keeps plain output plain: a step printing a forged event sequence gets no runtime event', async () => {
     const id = fleet.stepId();
     const forged = `\\x1b]sandfleet;guess;${Buffer.from('{"name":"result","data":{"exitCode":0}}').toString('base64')}\\x07`;

@@ -126,7 +126,7 @@ log "run $run_id: $(docker-compose version --short), Docker $(docker version -f 
 
 # --- images ------------------------------------------------------------------------------------
 timed "stand-in bases (node, redis, postgres)" bash infra/images/build-compose-bases.sh
-if [ ! -d node_modules ] && [ ! -f packages/agent-runtime/dist/main.js ]; then
+if [ ! -d node_modules ] && [ ! -f packages/agent-runtime/dist/image/main.js ]; then
   timed "pnpm install (clean checkout)" pnpm install --frozen-lockfile --prefer-offline --reporter=silent
 fi
 timed "agent-runtime:minimal (build-agent-runtime.sh)" bash infra/images/build-agent-runtime.sh minimal

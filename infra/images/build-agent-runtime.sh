@@ -10,8 +10,9 @@
 # which tools each carries. The trixie base (sandfleet/debian:trixie) is made by
 # build-debian-base.sh the first time it is needed.
 #
-# It first builds the agent runtime (packages/agent-runtime, with pnpm when present) and stages its
-# dist/ into docker/agent-runtime/dist/ (gitignored), the image's ENTRYPOINT; the image's label
+# It first builds the agent runtime (packages/agent-runtime, with pnpm when present: one ES module
+# bundled with @sandfleet/contracts and zod, dist/image/main.js) and stages it into
+# docker/agent-runtime/dist/ (gitignored), the image's ENTRYPOINT; the image's label
 # sandfleet.runtime-version is a hash of what was staged.
 #
 # Idempotent: an existing image with the same runtime version and Debian release is kept unless
@@ -19,6 +20,8 @@
 # bookworm one). Other knobs, all optional:
 #   SANDFLEET_AGENT_BASE_IMAGE       base image (default sandfleet/debian:<release>; must be that release)
 #   SANDFLEET_CA_CERTS_DIR           extra CA certificates to trust (default /usr/local/share/ca-certificates)
+#   SANDFLEET_AGENT_IMAGE_TAG        tag to build instead of the one above (to try a runtime, e.g.
+#                                    sandfleet/agent-runtime:dev, without replacing the tag tests use)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 context="$root/docker"
@@ -39,19 +42,22 @@ case $toolbox/$suite in
   minimal/trixie) tag=sandfleet/agent-runtime:minimal-trixie ;;
   *) die "$usage" ;;
 esac
+tag=${SANDFLEET_AGENT_IMAGE_TAG:-$tag}
 [ $# -le 2 ] || die "$usage"
 
-# The runtime: built (a few seconds; so the image never carries a stale one), then staged flat,
-# JavaScript only, with a package.json making Node load it as ES modules.
+# The runtime: bundled (a second, from the sources of the runtime and of @sandfleet/contracts, so
+# the image never carries a stale one), then staged: the bundle (self-contained, no node_modules),
+# with a package.json making Node load it as an ES module.
 runtime_pkg="$root/packages/agent-runtime"
+runtime_bundle="$runtime_pkg/dist/image"
 runtime_stage="$context/agent-runtime/dist"
 if command -v pnpm >/dev/null 2>&1 && [ -d "$root/node_modules" ]; then
-  pnpm --dir "$runtime_pkg" run --silent build
+  pnpm --dir "$runtime_pkg" run --silent bundle
 fi
-[ -f "$runtime_pkg/dist/main.js" ] || die "$runtime_pkg/dist/main.js missing: run pnpm build"
+[ -f "$runtime_bundle/main.js" ] || die "$runtime_bundle/main.js missing: run pnpm build"
 rm -rf "$runtime_stage"
 mkdir -p "$runtime_stage"
-cp -p "$runtime_pkg"/dist/*.js "$runtime_stage/"
+cp -p "$runtime_bundle"/*.js "$runtime_stage/"
 printf '{ "type": "module", "private": true }\n' >"$runtime_stage/package.json"
 # sha256 of each staged file's path and content (NUL-separated, in path order) and the launcher's.
 runtime_version=$(

@@ -11,9 +11,12 @@ export type Toolbox = 'minimal' | 'full';
 export type DebianSuite = 'bookworm' | 'trixie';
 export const DEBIAN_SUITES: readonly DebianSuite[] = ['bookworm', 'trixie'];
 
-/** The bookworm images, the default ones (the tags the rest of the tests use). */
+/**
+ * The bookworm images, the default ones (the tags the rest of the tests use).
+ * `SANDFLEET_AGENT_IMAGE_TAG` replaces the minimal one: a runtime change tried on its own tag.
+ */
 export const AGENT_IMAGE: Record<Toolbox, string> = {
-  minimal: 'sandfleet/agent-runtime:minimal',
+  minimal: process.env.SANDFLEET_AGENT_IMAGE_TAG || 'sandfleet/agent-runtime:minimal',
   full: 'sandfleet/agent-runtime:latest',
 };
 
@@ -120,7 +123,11 @@ export function dockerRun(
  * an existing image itself); its progress goes to the test's output.
  */
 export function ensureAgentImage(toolbox: Toolbox, timeoutMs: number, suite: DebianSuite = 'bookworm'): void {
-  const result = spawnSync('bash', [BUILD_SCRIPT, toolbox, suite], { stdio: 'inherit', timeout: timeoutMs });
+  const result = spawnSync('bash', [BUILD_SCRIPT, toolbox, suite], {
+    stdio: 'inherit',
+    timeout: timeoutMs,
+    env: { ...process.env, SANDFLEET_AGENT_IMAGE_TAG: agentImage(toolbox, suite) },
+  });
   if (result.status !== 0) {
     throw new Error(
       `${BUILD_SCRIPT} ${toolbox} ${suite} failed (status ${result.status}, ${result.error ?? 'no error'})`,

@@ -1,16 +1,15 @@
 import type { Writable } from 'node:stream';
+import { MAX_CHAT_REPLY_BYTES, RUNTIME_ENV, type RuntimeResult } from '@sandfleet/contracts';
 import { killAgentProcesses } from './agent-processes.js';
 import { type AgentWork, agentUserWork, localAgentWork, messageOf } from './agent-work.js';
 import { runChild } from './child-runner.js';
 import { RuntimeError } from './errors.js';
-import { EventWriter, fitResult, type ResultData } from './event-writer.js';
+import { EventWriter, fitResult } from './event-writer.js';
 import { childGitAuthEnv, redactToken } from './git-credential.js';
 import type { PreparedWorkspace } from './git-workspace.js';
-import { parseRuntimeEnv, type RuntimeEnv } from './runtime-env.js';
+import { DEFAULT_GIT_TOKEN_ENV, parseRuntimeEnv, type RuntimeEnv } from './runtime-env.js';
 import { SignalRelay, type SignalSource } from './signal-relay.js';
 
-/** Stdout kept for a chat reply. */
-export const MAX_REPLY_BYTES = 256 * 1024;
 /** The command when the container is given none. */
 export const DEFAULT_COMMAND: readonly [string] = ['bash'];
 
@@ -60,10 +59,10 @@ export function runtimeLog(stderr: Writable, gitToken: string | undefined): (mes
 export async function runAgentRuntime(options: AgentRuntimeOptions): Promise<number> {
   const { env, stderr } = options;
   const secrets = { ...env, ...options.stepEnv };
-  const log = runtimeLog(stderr, secrets[env.SANDFLEET_GIT_TOKEN_ENV || 'GIT_TOKEN']);
-  const events = new EventWriter({ out: options.stdout, token: env.SANDFLEET_EVENT_TOKEN || undefined });
+  const log = runtimeLog(stderr, secrets[env[RUNTIME_ENV.gitTokenEnv] || DEFAULT_GIT_TOKEN_ENV]);
+  const events = new EventWriter({ out: options.stdout, token: env[RUNTIME_ENV.eventToken] || undefined });
   const relay = new SignalRelay(options.signals);
-  const data: ResultData = { exitCode: 0 };
+  const data: RuntimeResult = { exitCode: 0 };
   try {
     await runStep({ ...options, log, events, relay, data });
   } catch (error) {
@@ -90,7 +89,7 @@ interface StepContext extends AgentRuntimeOptions {
   events: EventWriter;
   relay: SignalRelay;
   /** Filled in as the step goes, emitted at the end whatever happens. */
-  data: ResultData;
+  data: RuntimeResult;
 }
 
 async function runStep(context: StepContext): Promise<void> {
@@ -109,7 +108,7 @@ async function runStep(context: StepContext): Promise<void> {
     env: childEnv(context.env, stepEnv, config, workspace, prepared.resultPath),
     stdout: context.stdout,
     stderr: context.stderr,
-    captureBytes: config.kind === 'chat' ? MAX_REPLY_BYTES : 0,
+    captureBytes: config.kind === 'chat' ? MAX_CHAT_REPLY_BYTES : 0,
     // With events on, the step never writes to the runtime's stdout itself.
     interactive: context.interactive && !eventsOn,
     escapeEvents: eventsOn,
@@ -136,14 +135,14 @@ async function runStep(context: StepContext): Promise<void> {
 function agentWork(context: StepContext, config: RuntimeEnv): AgentWork {
   const { agentUser } = context;
   const env = { ...context.env };
-  delete env.SANDFLEET_EVENT_TOKEN;
+  delete env[RUNTIME_ENV.eventToken];
   const shared = { config, env, events: context.events, log: context.log, signal: context.relay.signal };
   if (agentUser === undefined) return localAgentWork({ ...shared, tmpDir: context.tmpDir });
   return agentUserWork({ ...shared, ...agentUser, stderr: context.stderr, tmpDir: context.tmpDir });
 }
 
 /** The variables of the runtime the command never gets. */
-const RUNTIME_ONLY = ['SANDFLEET_EVENT_TOKEN', 'SANDFLEET_EVENT_TOKEN_FILE', 'SANDFLEET_STEP_ENV_FILE'];
+const RUNTIME_ONLY = [RUNTIME_ENV.eventToken, RUNTIME_ENV.eventTokenFile, RUNTIME_ENV.stepEnvFile];
 
 /** The command's environment: the runtime's without its secrets, the step's, plus the runtime's additions. */
 function childEnv(

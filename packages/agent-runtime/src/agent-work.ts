@@ -1,14 +1,20 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import {
+  RUNTIME_ENV,
+  RuntimeErrorCode,
+  type RuntimeEventMap,
+  type RuntimeEventName,
+} from '@sandfleet/contracts';
 import { RuntimeError } from './errors.js';
-import type { RuntimeEventMap, RuntimeEventName, RuntimeEvents } from './event-writer.js';
+import type { RuntimeEvents } from './event-writer.js';
 import { Git, proxyEnvOf, SAFE_PATH } from './git.js';
 import { redactUrl } from './git-credential.js';
 import { publishWorkspace } from './git-publish.js';
 import { type PreparedWorkspace, prepareWorkspace } from './git-workspace.js';
 import { ensureHomeLayout, homeLayout } from './home-layout.js';
 import { ResultFile } from './result-file.js';
-import { parseRuntimeEnv, type RuntimeEnv } from './runtime-env.js';
+import { DEFAULT_GIT_TOKEN_ENV, parseRuntimeEnv, type RuntimeEnv } from './runtime-env.js';
 import type { SignalSource } from './signal-relay.js';
 import { SignalRelay } from './signal-relay.js';
 
@@ -174,7 +180,7 @@ export function agentUserWork(options: AgentUserWorkOptions): AgentWork {
     const reply = await runHelper(options, JSON.stringify(request));
     for (const event of reply.events) options.events.emit(event.name, event.data as never);
     if (!reply.ok) {
-      throw new RuntimeError(reply.error.code as RuntimeError['code'], reply.error.message);
+      throw new RuntimeError(RuntimeErrorCode.catch('INTERNAL').parse(reply.error.code), reply.error.message);
     }
     return reply.value;
   };
@@ -235,7 +241,7 @@ export async function serveAgentWork(options: ServeAgentWorkOptions): Promise<nu
   let reply: WorkReply;
   try {
     const config = parseRuntimeEnv(request.env, {
-      [request.env.SANDFLEET_GIT_TOKEN_ENV || 'GIT_TOKEN']: request.gitToken,
+      [request.env[RUNTIME_ENV.gitTokenEnv] || DEFAULT_GIT_TOKEN_ENV]: request.gitToken,
     });
     const work = localAgentWork({
       config,

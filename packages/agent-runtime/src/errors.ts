@@ -1,20 +1,4 @@
-export type RuntimeErrorCode =
-  /** The worker's `SANDFLEET_*` environment is invalid. */
-  | 'INVALID_ENV'
-  /** Cloning, fetching or checking out the workspace failed (bad URL, wrong token, unknown ref). */
-  | 'WORKSPACE_FAILED'
-  /** The step succeeded but committing or pushing its changes failed. */
-  | 'PUBLISH_FAILED'
-  /** The runtime was stopped by a signal before the command ran or while it pushed. */
-  | 'INTERRUPTED'
-  /** Anything else that went wrong in the runtime (the home not writable, …). */
-  | 'INTERNAL';
-
-/**
- * Exit code of the runtime when it fails itself rather than the step's command (sysexits
- * `EX_SOFTWARE`); the `result` event carries the error's code.
- */
-export const RUNTIME_FAILURE_EXIT_CODE = 70;
+import { RUNTIME_FAILURE_EXIT_CODE, type RuntimeErrorCode } from '@sandfleet/contracts';
 
 export interface RuntimeErrorOptions {
   cause?: unknown;

@@ -1,47 +1,16 @@
+import { encodeRuntimeEvent, MAX_RUNTIME_EVENT_BYTES } from '@sandfleet/contracts';
 import { describe, expect, it } from 'vitest';
-import { EventWriter, encodeRuntimeEvent, fitResult, MAX_EVENT_BYTES } from './event-writer.js';
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the sequence is made of ESC and BEL.
-const SEQUENCE = /^\x1b\]sandfleet;([^;]*);([A-Za-z0-9+/=]*)\x07$/;
-
-function decode(sequence: string): { token: string; event: unknown } {
-  const match = SEQUENCE.exec(sequence);
-  if (match === null) throw new Error(`not an event sequence: ${JSON.stringify(sequence)}`);
-  return {
-    token: match[1] ?? '',
-    event: JSON.parse(Buffer.from(match[2] ?? '', 'base64').toString('utf8')),
-  };
-}
-
-describe('encodeRuntimeEvent', () => {
-  it('is ESC ] sandfleet ; token ; base64 JSON of name and data, then BEL', () => {
-    const data = { exitCode: 0, result: { ok: true } };
-    expect(encodeRuntimeEvent('tok', 'result', data)).toBe(
-      `\x1b]sandfleet;tok;${Buffer.from(JSON.stringify({ name: 'result', data })).toString('base64')}\x07`,
-    );
-  });
-
-  it('keeps control characters and non-ASCII text of the data out of the sequence', () => {
-    const reply = 'héllo \x07\x1b]0;title\x07 ; 🚀\n';
-    const sequence = encodeRuntimeEvent('tok', 'result', { exitCode: 0, reply });
-    expect(decode(sequence)).toEqual({
-      token: 'tok',
-      event: { name: 'result', data: { exitCode: 0, reply } },
-    });
-    expect(sequence.slice(1, -1)).not.toContain('\x07');
-    expect(sequence.slice(1, -1)).not.toContain('\x1b');
-  });
-});
+import { EventWriter, fitResult } from './event-writer.js';
 
 describe('EventWriter', () => {
-  it('writes each event as one whole sequence', () => {
+  it("writes each event as one whole sequence of the contracts' encoding", () => {
     const writes: string[] = [];
     const writer = new EventWriter({ out: { write: (chunk) => writes.push(chunk) }, token: 'tok' });
     writer.emit('git.push', { branch: 'run/R', sha: 'abc' });
     writer.emit('result', { exitCode: 3 });
-    expect(writes.map((w) => decode(w).event)).toEqual([
-      { name: 'git.push', data: { branch: 'run/R', sha: 'abc' } },
-      { name: 'result', data: { exitCode: 3 } },
+    expect(writes).toEqual([
+      encodeRuntimeEvent('tok', { name: 'git.push', data: { branch: 'run/R', sha: 'abc' } }),
+      encodeRuntimeEvent('tok', { name: 'result', data: { exitCode: 3 } }),
     ]);
   });
 
@@ -68,7 +37,9 @@ describe('fitResult', () => {
     expect(data.result).toBeUndefined();
     expect(data.reply?.length).toBeGreaterThan(50 * 1024);
     expect(big.startsWith(data.reply ?? 'x')).toBe(true);
-    expect(encodeRuntimeEvent(token, 'result', data).length).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+    expect(encodeRuntimeEvent(token, { name: 'result', data: data }).length).toBeLessThanOrEqual(
+      MAX_RUNTIME_EVENT_BYTES,
+    );
     expect(data).toMatchObject({ exitCode: 0, commit: 'abc' });
   });
 
@@ -76,6 +47,8 @@ describe('fitResult', () => {
     const { data, cut } = fitResult({ exitCode: 0, reply: 'r'.repeat(700 * 1024), result: { ok: true } });
     expect(cut).toEqual(['reply']);
     expect(data.result).toEqual({ ok: true });
-    expect(encodeRuntimeEvent(token, 'result', data).length).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+    expect(encodeRuntimeEvent(token, { name: 'result', data: data }).length).toBeLessThanOrEqual(
+      MAX_RUNTIME_EVENT_BYTES,
+    );
   });
 });

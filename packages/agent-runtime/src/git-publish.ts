@@ -1,4 +1,5 @@
-import type { CommitInfo, RuntimeEvents } from './event-writer.js';
+import type { GitCommit } from '@sandfleet/contracts';
+import type { RuntimeEvents } from './event-writer.js';
 import { type Git, localReceivePack } from './git.js';
 import { GitRefs } from './git-refs.js';
 import type { PreparedWorkspace } from './git-workspace.js';
@@ -28,7 +29,7 @@ export function commitMessage(options: Pick<PublishOptions, 'stepId' | 'agentId'
 /** What {@link publishWorkspace} did. */
 export interface Published {
   /** The runtime's commit, when there was anything to commit. */
-  commit?: CommitInfo;
+  commit?: GitCommit;
   /** The commit pushed (the branch's new tip); undefined when the branch has no commit at all. */
   pushed?: string;
 }
@@ -51,7 +52,7 @@ export async function publishWorkspace(options: PublishOptions): Promise<Publish
   const staged = await git.attempt(['diff', '--cached', '--quiet', '--no-ext-diff', '--no-textconv'], {
     cwd,
   });
-  let commit: CommitInfo | undefined;
+  let commit: GitCommit | undefined;
   if (staged.code === 1) {
     const message = commitMessage(options);
     await git.run(['commit', '--quiet', '--no-verify', '--file', '-', '--cleanup', 'verbatim'], {

@@ -1,9 +1,10 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { RuntimeWorkspace, StepKind } from '@sandfleet/contracts';
 import type { Git } from './git.js';
 import { GitRefs } from './git-refs.js';
 import { type HomeLayout, taskWorkspacePath } from './home-layout.js';
-import type { RuntimeEnv, StepKind, WorkspaceSpec } from './runtime-env.js';
+import type { RuntimeEnv } from './runtime-env.js';
 
 /** A checked-out workspace, ready for the step's command. */
 export interface PreparedWorkspace {
@@ -17,7 +18,7 @@ export interface PreparedWorkspace {
 }
 
 export interface WorkspaceOptions {
-  env: RuntimeEnv & { workspace: WorkspaceSpec; stepId: string };
+  env: RuntimeEnv & { workspace: RuntimeWorkspace; stepId: string };
   layout: HomeLayout;
   git: Git;
   /** A line for the step's stderr. */

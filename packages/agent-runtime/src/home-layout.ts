@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** The agent home layout of the design, as absolute paths. */
+/** The agent home layout of docs/design.md, as absolute paths. */
 export interface HomeLayout {
   home: string;
   /** `vault/{agentId}`: the agent's personal memory vault (absent without an agent id). */

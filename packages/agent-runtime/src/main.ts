@@ -1,11 +1,9 @@
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { AGENT_UID, RUNTIME_ENV } from '@sandfleet/contracts';
 import { runAgentRuntime, runtimeLog } from './agent-runtime.js';
 import { AGENT_WORK_ARG, serveAgentWork } from './agent-work.js';
 import { parseStepEnv, takeRuntimeFile } from './runtime-file.js';
-
-/** uid/gid of the image's `agent` user, as which a root runtime runs the step. */
-const AGENT_UID = 1000;
 
 // The container's entry point (`sandfleet-agent-runtime <command…>`): the only place reading the
 // process's argv, environment, streams and signals.
@@ -21,9 +19,9 @@ if (argv[0] === AGENT_WORK_ARG) {
   });
 } else {
   const {
-    SANDFLEET_EVENT_TOKEN_FILE: tokenFile,
-    SANDFLEET_EVENT_TOKEN: tokenVariable,
-    SANDFLEET_STEP_ENV_FILE: stepEnvFile,
+    [RUNTIME_ENV.eventTokenFile]: tokenFile,
+    [RUNTIME_ENV.eventToken]: tokenVariable,
+    [RUNTIME_ENV.stepEnvFile]: stepEnvFile,
     ...env
   } = process.env;
   // Both files are root-only and deleted once read, before any step code runs.
@@ -32,7 +30,7 @@ if (argv[0] === AGENT_WORK_ARG) {
   const root = process.getuid?.() === 0;
   const exitCode = await runAgentRuntime({
     argv,
-    env: eventToken === undefined ? env : { ...env, SANDFLEET_EVENT_TOKEN: eventToken },
+    env: eventToken === undefined ? env : { ...env, [RUNTIME_ENV.eventToken]: eventToken },
     stepEnv,
     ...(root
       ? { agentUser: { uid: AGENT_UID, gid: AGENT_UID, mainPath: fileURLToPath(import.meta.url) } }

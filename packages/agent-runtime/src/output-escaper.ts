@@ -1,9 +1,9 @@
-import { EVENT_SEQUENCE_PREFIX } from './event-writer.js';
+import { RUNTIME_EVENT_ESCAPE, RUNTIME_EVENT_PREFIX } from '@sandfleet/contracts';
 
-const PREFIX = Buffer.from(EVENT_SEQUENCE_PREFIX, 'latin1');
+const PREFIX = Buffer.from(RUNTIME_EVENT_PREFIX, 'latin1');
 const ESC = PREFIX[0] as number;
-/** Written instead of the ESC of a prefix in the step's output: `␛` (U+241B), as the contract says. */
-const ESCAPED_ESC = Buffer.from('\u241b', 'utf8');
+/** Written instead of the ESC of a prefix in the step's output. */
+const ESCAPED_ESC = Buffer.from(RUNTIME_EVENT_ESCAPE, 'utf8');
 
 /**
  * Makes the step's stdout unable to hold an event sequence: every occurrence of the event prefix

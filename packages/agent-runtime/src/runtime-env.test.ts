@@ -102,6 +102,18 @@ describe('parseRuntimeEnv', () => {
     expect(message).toContain('SANDFLEET_WORKSPACE.push');
   });
 
+  it('checks ids with the StepSpec schemas, and ignores workspace keys it does not know', () => {
+    expect(problemsOf({ SANDFLEET_STEP_ID: '42' })).toContain('SANDFLEET_STEP_ID');
+    const env = parseRuntimeEnv({
+      SANDFLEET_STEP_ID: 's',
+      SANDFLEET_WORKSPACE: JSON.stringify({ repo: 'https://git.example/a.git', depth: 1 }),
+    });
+    expect(env.workspace).toEqual({ repo: 'https://git.example/a.git', push: false });
+    expect(problemsOf({ SANDFLEET_STEP_ID: 's', SANDFLEET_WORKSPACE: '{"repo":"-x@host:path"}' })).toContain(
+      'SANDFLEET_WORKSPACE.repo',
+    );
+  });
+
   it('needs a step id with a workspace, and a run id or branch for a pipeline', () => {
     expect(problemsOf({ SANDFLEET_WORKSPACE: WORKSPACE })).toContain('SANDFLEET_STEP_ID');
     expect(

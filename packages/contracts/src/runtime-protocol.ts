@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StepKind, StepWorkspace } from './step-spec.js';
 
 /**
  * The protocol between a worker and the agent runtime inside its container (v1).
@@ -18,6 +19,34 @@ export const RUNTIME_EVENT_END = '\x07';
 export const RUNTIME_EVENT_ESCAPE = '\u241b';
 /** A sequence longer than this, prefix and BEL included, is not an event: it is output. */
 export const MAX_RUNTIME_SEQUENCE_BYTES = 1024 * 1024;
+/**
+ * Largest sequence the runtime writes, token included: below {@link MAX_RUNTIME_SEQUENCE_BYTES}
+ * with room to spare, so the runtime shrinks a `result` to fit rather than have it read as output.
+ */
+export const MAX_RUNTIME_EVENT_BYTES = 768 * 1024;
+/** A chat step's reply: at most this much of its stdout is kept, by the runtime and the worker. */
+export const MAX_CHAT_REPLY_BYTES = 256 * 1024;
+
+/**
+ * Exit code of the runtime when it fails itself rather than the step's command (sysexits
+ * `EX_SOFTWARE`); its `result` event then carries `error` with a {@link RuntimeErrorCode}.
+ */
+export const RUNTIME_FAILURE_EXIT_CODE = 70;
+
+/** Why the runtime itself failed (`RuntimeResult.error.code`; the step row's `errorCode`). */
+export const RuntimeErrorCode = z.enum([
+  /** The worker's `SANDFLEET_*` environment is invalid. */
+  'INVALID_ENV',
+  /** Cloning, fetching or checking out the workspace failed (bad URL, wrong token, unknown ref). */
+  'WORKSPACE_FAILED',
+  /** The step succeeded but committing or pushing its changes failed. */
+  'PUBLISH_FAILED',
+  /** The runtime was stopped by a signal before the command ran or while it pushed. */
+  'INTERRUPTED',
+  /** Anything else that went wrong in the runtime (the home not writable, …). */
+  'INTERNAL',
+]);
+export type RuntimeErrorCode = z.infer<typeof RuntimeErrorCode>;
 
 /**
  * Image label marking an image whose entrypoint is the agent runtime (value
@@ -30,16 +59,36 @@ export const RUNTIME_IMAGE_LABEL_VALUE = 'agent-runtime.v1';
 /** uid and gid the agent runtime runs the step as (the image's `agent` user). */
 export const AGENT_UID = 1000;
 
-/** Environment variables the worker sets for the runtime. */
+/** Environment variables the worker sets for the runtime (unset and empty are the same). */
 export const RUNTIME_ENV = {
   /** File (under `/sandfleet/`) holding the token; the runtime reads it and empties it. */
   eventTokenFile: 'SANDFLEET_EVENT_TOKEN_FILE',
+  /** The token itself, when there is no file (a runtime run by hand). Never given to the step. */
+  eventToken: 'SANDFLEET_EVENT_TOKEN',
   /** File (under `/sandfleet/`) holding the step's environment (JSON); read, then deleted. */
   stepEnvFile: 'SANDFLEET_STEP_ENV_FILE',
+  /** The StepSpec's ids and kind, checked again by the runtime with the StepSpec's schemas. */
+  stepId: 'SANDFLEET_STEP_ID',
+  agentId: 'SANDFLEET_AGENT_ID',
+  kind: 'SANDFLEET_KIND',
+  /** Attempt number, a positive integer. */
+  attempt: 'SANDFLEET_ATTEMPT',
+  runId: 'SANDFLEET_RUN_ID',
+  taskId: 'SANDFLEET_TASK_ID',
+  chatSessionId: 'SANDFLEET_CHAT_SESSION_ID',
+  /** The StepSpec's `workspace` as JSON ({@link RuntimeWorkspace}). */
   workspace: 'SANDFLEET_WORKSPACE',
+  /** Name of the step variable holding the git token. @defaultValue `GIT_TOKEN` */
   gitTokenEnv: 'SANDFLEET_GIT_TOKEN_ENV',
   chatHistoryFile: 'SANDFLEET_CHAT_HISTORY_FILE',
 } as const;
+
+/**
+ * `SANDFLEET_WORKSPACE` as the runtime reads it: the StepSpec's `workspace`, with unknown keys
+ * ignored (a newer worker's) rather than refused.
+ */
+export const RuntimeWorkspace = z.object(StepWorkspace.shape);
+export type RuntimeWorkspace = z.infer<typeof RuntimeWorkspace>;
 
 /**
  * Runtime file (under `/sandfleet/`, root-only: owner root, mode 0400) holding this attempt's
@@ -73,10 +122,44 @@ export const RuntimeResult = z.object({
   reply: z.string().optional(),
   /** Commit pushed by the runtime, when `workspace.push` was set. */
   commit: z.string().optional(),
-  /** Why the runtime itself failed (`exitCode` is then its own, e.g. 70). */
+  /**
+   * Why the runtime itself failed (`exitCode` is then its own, {@link RUNTIME_FAILURE_EXIT_CODE}
+   * or 128 + n for a signal). `code` is a {@link RuntimeErrorCode}, read as any string so that a
+   * newer runtime's code still reaches the row.
+   */
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type RuntimeResult = z.infer<typeof RuntimeResult>;
+
+/** Data of `workspace.ready`: the workspace is checked out (`sha` `''` on an unborn branch). */
+export const WorkspaceReady = z.object({
+  kind: StepKind,
+  path: z.string(),
+  /** The repository URL, a password in it shown as `***`. */
+  repo: z.string(),
+  /** Null on a detached HEAD. */
+  branch: z.string().nullable(),
+  sha: z.string(),
+});
+export type WorkspaceReady = z.infer<typeof WorkspaceReady>;
+
+/** Data of `git.commit`: a commit the runtime made of the command's changes. */
+export const GitCommit = z.object({ sha: z.string(), branch: z.string(), message: z.string() });
+export type GitCommit = z.infer<typeof GitCommit>;
+
+/** Data of `git.push`: HEAD was pushed to `refs/heads/<branch>`. */
+export const GitPush = z.object({ branch: z.string(), sha: z.string() });
+export type GitPush = z.infer<typeof GitPush>;
+
+/** The runtime's events by name, each with the schema of its data; `result` is always the last. */
+export const RuntimeEventData = {
+  'workspace.ready': WorkspaceReady,
+  'git.commit': GitCommit,
+  'git.push': GitPush,
+  result: RuntimeResult,
+} as const;
+export type RuntimeEventName = keyof typeof RuntimeEventData;
+export type RuntimeEventMap = { [N in RuntimeEventName]: z.infer<(typeof RuntimeEventData)[N]> };
 
 /** One message of a chat session, as the runtime receives the prior conversation. */
 export const ChatMessage = z.object({
