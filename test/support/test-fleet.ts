@@ -3,12 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, WorkerConfig } from '@sandfleet/config';
-import type { StepEvent } from '@sandfleet/contracts';
+import {
+  type FleetNames,
+  fleetNames,
+  isTerminalStatus,
+  QUEUE_PREFIX,
+  type StepEvent,
+} from '@sandfleet/contracts';
 import { createDatabase, type SandfleetDatabase, type StepRecord } from '@sandfleet/db';
-import { type CancelResult, StepCanceller } from '@sandfleet/engine';
 import { createLogger } from '@sandfleet/logging';
 import { createRedisConnection, StepQueue } from '@sandfleet/queue';
 import { createDockerSandbox, type Sandbox } from '@sandfleet/sandbox';
+import { type CancelResult, StepCanceller, StepOutcomes } from '@sandfleet/steps';
 import { CancelBus, EventSubscriber, readEvents, StepEventPublisher } from '@sandfleet/stream';
 import { type RunningWorker, startWorker } from '@sandfleet/worker';
 import { egressEnv, removeEgress } from './test-egress.js';
@@ -37,6 +43,8 @@ export interface TestFleetOptions {
   dockerSocket?: string;
   /** Another Redis than the machine's (a fault test's own server). */
   redisUrl?: string;
+  /** The fleet's prefix (`SANDFLEET_QUEUE_PREFIX`): never the default fleet's. @defaultValue `sftest-<id>` */
+  queuePrefix?: string;
 }
 
 /** A worker started in this process, with its log lines kept for assertions. */
@@ -53,7 +61,10 @@ export interface TestWorker extends RunningWorker {
 export class TestFleet {
   readonly id = randomId('f');
   readonly schema = `t_${this.id}`;
-  readonly prefix = `sftest-${this.id}`;
+  /** The fleet's prefix: its BullMQ prefix and the start of all its Redis and Docker names. */
+  readonly prefix: string;
+  /** Every Redis and Docker name of this fleet (events keys, home volumes, …). */
+  readonly names: FleetNames;
   readonly db: SandfleetDatabase;
   /** PostgreSQL of this fleet: the machine's, unless the test started its own. */
   readonly databaseUrl: string;
@@ -67,6 +78,8 @@ export class TestFleet {
   readonly workers: TestWorker[] = [];
   readonly children: ChildWorker[] = [];
   readonly cancelBus: CancelBus;
+  /** Terminal rows and `finished` events written outside a worker (as the API writes them). */
+  readonly outcomes: StepOutcomes;
   readonly canceller: StepCanceller;
   #workerCount = 0;
   readonly #agents: string[] = [];
@@ -74,7 +87,14 @@ export class TestFleet {
   private constructor(options: TestFleetOptions) {
     this.databaseUrl = options.databaseUrl ?? TEST_DATABASE_URL;
     this.#dockerSocket = options.dockerSocket;
-    this.sandbox = createDockerSandbox(options.dockerSocket ? { socketPath: options.dockerSocket } : {});
+    this.prefix = options.queuePrefix ?? `sftest-${this.id}`;
+    // close() deletes every key under the prefix: never the default fleet's.
+    if (this.prefix === QUEUE_PREFIX) throw new Error(`a test fleet may not use the prefix ${QUEUE_PREFIX}`);
+    this.names = fleetNames(this.prefix);
+    this.sandbox = createDockerSandbox({
+      names: this.names,
+      ...(options.dockerSocket ? { socketPath: options.dockerSocket } : {}),
+    });
     this.db = createDatabase({ connectionString: this.databaseUrl, schema: this.schema, maxConnections: 4 });
     this.redisUrl = options.redisUrl ?? TEST_REDIS_URL;
     this.redis = createRedisConnection({ url: this.redisUrl, role: 'producer', name: 'sandfleet-test' });
@@ -82,13 +102,18 @@ export class TestFleet {
     // otherwise print every reconnection error.
     this.redis.on('error', () => undefined);
     this.queue = new StepQueue({ redisUrl: this.redisUrl, prefix: this.prefix, store: this.db.steps });
-    this.subscriber = new EventSubscriber({ redis: this.redis });
-    this.cancelBus = new CancelBus({ redis: this.redis });
+    this.subscriber = new EventSubscriber({ redis: this.redis, names: this.names });
+    this.cancelBus = new CancelBus({ redis: this.redis, names: this.names });
+    this.outcomes = new StepOutcomes({
+      steps: this.db.steps,
+      openPublisher: (options) =>
+        StepEventPublisher.open({ redis: this.redis, names: this.names, ...options }),
+    });
     this.canceller = new StepCanceller({
       steps: this.db.steps,
       queue: this.queue,
       cancelBus: this.cancelBus,
-      openPublisher: (options) => StepEventPublisher.open({ redis: this.redis, ...options }),
+      outcomes: this.outcomes,
     });
   }
 
@@ -107,9 +132,8 @@ export class TestFleet {
     return randomId(`${this.id}-s`);
   }
 
-  /** An agent id of this fleet (its home volume is removed by `close()`). */
-  agentId(): string {
-    const id = randomId(`${this.id}-a`).toLowerCase();
+  /** An agent id of this fleet, or `id` (another fleet's); its home volume is removed by `close()`. */
+  agentId(id = randomId(`${this.id}-a`).toLowerCase()): string {
     this.#agents.push(id);
     return id;
   }
@@ -189,6 +213,7 @@ export class TestFleet {
   async events(stepId: string, timeoutMs = 60_000): Promise<StepEvent[]> {
     const events: StepEvent[] = [];
     const signal = AbortSignal.timeout(timeoutMs);
+    // Straight on the subscriber: a test starts following before it enqueues the step.
     for await (const event of this.subscriber.follow(stepId, { afterSeq: 0, signal })) events.push(event);
     if (events.at(-1)?.type !== 'finished')
       throw new Error(`step ${stepId} did not finish within ${timeoutMs} ms`);
@@ -196,7 +221,7 @@ export class TestFleet {
   }
 
   replay(stepId: string): Promise<StepEvent[]> {
-    return readEvents({ redis: this.redis, stepId });
+    return readEvents({ redis: this.redis, names: this.names, stepId });
   }
 
   /** Waits until the step's row is in a terminal status (polling PostgreSQL), then returns it. */
@@ -204,7 +229,7 @@ export class TestFleet {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const row = await this.db.steps.get(stepId);
-      if (row && ['succeeded', 'failed', 'timed_out', 'cancelled', 'error'].includes(row.status)) return row;
+      if (row && isTerminalStatus(row.status)) return row;
       if (Date.now() > deadline)
         throw new Error(`step ${stepId} is ${row?.status ?? 'missing'} after ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -242,11 +267,13 @@ export class TestFleet {
     await this.subscriber.close();
     await this.cancelBus.close();
     await this.queue.queue.obliterate({ force: true });
-    for await (const keys of this.redis.scanStream({ match: `sandfleet:events:${this.id}-*`, count: 1000 })) {
+    // Events, fences, heartbeats and agent locks: everything of the fleet the queue did not hold.
+    for await (const keys of this.redis.scanStream({ match: `${this.prefix}:*`, count: 1000 })) {
       if ((keys as string[]).length > 0) await this.redis.del(...(keys as string[]));
     }
     await this.queue.close();
     for (const agentId of this.#agents) await this.sandbox.removeAgentHome(agentId);
+    await this.sandbox.removeSharedVault();
     await this.db.dropSchema();
     await this.db.close();
     await this.sandbox.close();

@@ -1,8 +1,8 @@
 import type { ChatRepository, StepRepository } from '@sandfleet/db';
-import type { StepCanceller } from '@sandfleet/engine';
 import type { Logger } from '@sandfleet/logging';
 import type { SandfleetMetrics } from '@sandfleet/metrics';
 import type { StepQueue } from '@sandfleet/queue';
+import type { StepCanceller } from '@sandfleet/steps';
 import type { EventSubscriber } from '@sandfleet/stream';
 
 /** @defaultValue of {@link ApiDeps.bodyLimitBytes}: 12 MiB. */
@@ -33,6 +33,7 @@ export interface ApiDeps {
   queue: Pick<StepQueue, 'enqueue' | 'jobState' | 'counts' | 'queue'>;
   /** Follows step events for SSE (replay, then live). */
   subscriber: Pick<EventSubscriber, 'follow'>;
+  /** Cancels a step (`@sandfleet/steps`): a queued one at once, a running one through its worker. */
   canceller: Pick<StepCanceller, 'cancel'>;
   /** Resolves when Redis answers (for `/readyz`). */
   pingRedis(): Promise<unknown>;

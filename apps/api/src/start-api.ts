@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { type ApiConfig, ConfigError } from '@sandfleet/config';
+import { fleetNames } from '@sandfleet/contracts';
 import { createDatabase } from '@sandfleet/db';
-import { StepCanceller } from '@sandfleet/engine';
 import type { Logger } from '@sandfleet/logging';
 import { SandfleetMetrics } from '@sandfleet/metrics';
 import { createRedisConnection, StepQueue } from '@sandfleet/queue';
+import { StepCanceller, StepOutcomes } from '@sandfleet/steps';
 import { CancelBus, EventSubscriber, StepEventPublisher } from '@sandfleet/stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './build-app.js';
@@ -73,14 +74,14 @@ export async function startApi(
     store: db.steps,
     onError: (err) => logger.warn({ err }, 'queue connection error'),
   });
-  const subscriber = new EventSubscriber({ redis });
-  const cancelBus = new CancelBus({ redis });
-  const canceller = new StepCanceller({
+  const names = fleetNames(config.queuePrefix);
+  const subscriber = new EventSubscriber({ redis, names });
+  const cancelBus = new CancelBus({ redis, names });
+  const outcomes = new StepOutcomes({
     steps: db.steps,
-    queue,
-    cancelBus,
-    openPublisher: (publisherOptions) => StepEventPublisher.open({ redis, ...publisherOptions }),
+    openPublisher: (publisherOptions) => StepEventPublisher.open({ redis, names, ...publisherOptions }),
   });
+  const canceller = new StepCanceller({ steps: db.steps, queue, cancelBus, outcomes });
   const app = buildApp({
     db,
     queue,

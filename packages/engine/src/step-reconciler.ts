@@ -3,18 +3,18 @@ import type { StepRepository, UnchangedStep } from '@sandfleet/db';
 import type { Logger } from '@sandfleet/logging';
 import type { StepJobState, StepQueue } from '@sandfleet/queue';
 import type { Sandbox } from '@sandfleet/sandbox';
-import { endInError } from './end-in-error.js';
+import type { StepOutcomes } from '@sandfleet/steps';
 import { PeriodicSweep } from './periodic-sweep.js';
-import type { OpenPublisher } from './step-runner.js';
 
 /** What the reconciler repaired, by kind (also the `kind` label of its metric). */
 export type ReconcileRepair = 'queued_without_job' | 'running_without_job' | 'lost';
 
 export interface StepReconcilerDeps {
-  steps: Pick<StepRepository, 'listUnchangedSince' | 'markQueued' | 'markFinished'>;
+  steps: Pick<StepRepository, 'listUnchangedSince' | 'markQueued'>;
   queue: Pick<StepQueue, 'enqueue' | 'jobState'>;
   sandbox: Pick<Sandbox, 'listContainers'>;
-  openPublisher: OpenPublisher;
+  /** Ends a step that cannot be queued again in `error`. */
+  outcomes: Pick<StepOutcomes, 'endInError'>;
   logger: Logger;
   /** Between sweeps, ms. */
   intervalMs: number;
@@ -110,7 +110,7 @@ export class StepReconciler {
 
   async #endLost(stepId: string): Promise<void> {
     const message = 'the step job was lost and its files are no longer stored; enqueue it again';
-    if (await endInError(this.#deps, stepId, { code: 'STEP_LOST', message }))
+    if (await this.#deps.outcomes.endInError(stepId, { code: 'STEP_LOST', message }))
       this.#deps.logger.error({ stepId }, 'step job lost and cannot be queued again; step ended in error');
   }
 }

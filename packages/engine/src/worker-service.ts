@@ -1,7 +1,7 @@
 import type { Logger } from '@sandfleet/logging';
 import { type QueueLocation, StepWorker, type WorkerRegistry } from '@sandfleet/queue';
+import { StepOutcomes } from '@sandfleet/steps';
 import type { CancelBus } from '@sandfleet/stream';
-import { endInError } from './end-in-error.js';
 import { OrphanReaper } from './orphan-reaper.js';
 import { RunningSteps } from './running-steps.js';
 import { type ReconcileReport, StepReconciler, type StepReconcilerDeps } from './step-reconciler.js';
@@ -37,11 +37,14 @@ export class WorkerService {
   readonly #worker: StepWorker;
   readonly #reaper: OrphanReaper;
   readonly #reconciler: StepReconciler | undefined;
+  /** Ends steps no handler here runs (jobs the queue failed, jobs lost): written once, not waited out. */
+  readonly #outcomes: StepOutcomes;
   #closed?: Promise<void>;
 
   constructor(options: WorkerServiceOptions) {
     this.#options = options;
     const logger = options.logger;
+    this.#outcomes = new StepOutcomes({ steps: options.steps, openPublisher: options.openPublisher });
     const runner = new StepRunner({
       ...options,
       running: this.running,
@@ -74,7 +77,7 @@ export class WorkerService {
         ...options.reconciler,
         steps: options.steps,
         sandbox: options.sandbox,
-        openPublisher: options.openPublisher,
+        outcomes: this.#outcomes,
         logger,
         onRepair: (kind) => options.metrics?.reconcilerRepaired(kind),
       });
@@ -109,7 +112,7 @@ export class WorkerService {
    */
   async #endFailedJob(stepId: string, reason: string): Promise<void> {
     const { logger } = this.#options;
-    if (await endInError(this.#options, stepId, { code: 'JOB_FAILED', message: reason }))
+    if (await this.#outcomes.endInError(stepId, { code: 'JOB_FAILED', message: reason }))
       logger.error({ stepId, reason }, 'step job failed in the queue; step ended in error');
   }
 

@@ -1,8 +1,7 @@
 import type { Socket } from 'node:net';
-import { isTerminalStatus } from '@sandfleet/contracts';
+import { followStep } from '@sandfleet/steps';
 import type { FastifyInstance } from 'fastify';
 import { type ApiDeps, DEFAULT_HEARTBEAT_MS } from '../api-deps.js';
-import { ApiError } from '../errors.js';
 import { commonErrors, errorSchema, stepIdParams } from '../openapi-schemas.js';
 import { resumePoint } from './resume-point.js';
 import { SSE_HEADERS, SseStream } from './sse-stream.js';
@@ -12,12 +11,6 @@ export type EventsPluginOptions = Pick<ApiDeps, 'db' | 'queue' | 'subscriber' | 
 
 /** Longest the app's close waits for its open event streams to end. */
 const CLOSE_WAIT_MS = 5000;
-
-/**
- * How long the stream of an already finished step waits for its `finished` event: the row turns
- * terminal a moment before the worker publishes it. After that (events expired) the stream ends.
- */
-const FINISHED_GRACE_MS = 5000;
 
 /**
  * `GET /v1/steps/{id}/events`: Server-Sent Events (`id: <seq>`, `event: <type>`, `data: <json>`),
@@ -86,16 +79,13 @@ export async function eventsPlugin(app: FastifyInstance, deps: EventsPluginOptio
         request.headers['last-event-id'],
         (request.query as { since?: unknown }).since,
       );
-      const row = await deps.db.steps.get(id);
-      // A step enqueued by a plain BullMQ producer has a job but no row until a worker takes it.
-      if (!row && (await deps.queue.jobState(id)) === 'unknown') {
-        throw new ApiError('STEP_NOT_FOUND', `no step with id ${id}`, { context: { stepId: id } });
-      }
       const controller = new AbortController();
-      const signal =
-        row && isTerminalStatus(row.status)
-          ? AbortSignal.any([controller.signal, AbortSignal.timeout(FINISHED_GRACE_MS)])
-          : controller.signal;
+      // Replay then live, with the finished grace (`@sandfleet/steps`); 404 before the stream starts.
+      const events = await followStep(
+        { steps: deps.db.steps, queue: deps.queue, subscriber: deps.subscriber },
+        id,
+        { afterSeq, signal: controller.signal },
+      );
       const sse = new SseStream();
       const gone = new Promise<void>((resolve) => {
         reply.raw.once('close', () => {
@@ -113,7 +103,7 @@ export async function eventsPlugin(app: FastifyInstance, deps: EventsPluginOptio
       const heartbeat = setInterval(() => sse.comment('heartbeat'), heartbeatMs);
       void (async () => {
         try {
-          for await (const event of deps.subscriber.follow(id, { afterSeq, signal })) {
+          for await (const event of events) {
             await sse.event(event.seq, event.type, JSON.stringify(event));
             if (sse.ended) break;
           }

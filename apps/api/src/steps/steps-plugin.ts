@@ -1,6 +1,6 @@
+import { enqueueStep, getStep, listSteps } from '@sandfleet/steps';
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api-deps.js';
-import { ApiError } from '../errors.js';
 import {
   cancelResultSchema,
   commonErrors,
@@ -11,7 +11,7 @@ import {
   stepRecordSchema,
   stepSpecBodySchema,
 } from '../openapi-schemas.js';
-import { IDEMPOTENCY_KEY_HEADER, idempotencyKey, withIdempotentId } from './idempotency-key.js';
+import { IDEMPOTENCY_KEY_HEADER, idempotencyKey } from './idempotency-key.js';
 import { parseStepListQuery } from './step-list-query.js';
 
 /** Options of {@link stepsPlugin}. */
@@ -51,7 +51,7 @@ export async function stepsPlugin(app: FastifyInstance, deps: StepsPluginOptions
     },
     async (request, reply) => {
       const key = idempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER]);
-      const { id, created } = await deps.queue.enqueue(withIdempotentId(request.body, key));
+      const { id, created } = await enqueueStep(deps, request.body, { idempotencyKey: key });
       return reply
         .status(202)
         .header('location', `/v1/steps/${encodeURIComponent(id)}`)
@@ -82,8 +82,7 @@ export async function stepsPlugin(app: FastifyInstance, deps: StepsPluginOptions
       },
     },
     async (request) => {
-      const page = await deps.db.steps.list(parseStepListQuery(request.query as Record<string, unknown>));
-      return { items: page.items, nextCursor: page.nextCursor ?? null };
+      return listSteps(deps.db, parseStepListQuery(request.query as Record<string, unknown>));
     },
   );
 
@@ -99,9 +98,7 @@ export async function stepsPlugin(app: FastifyInstance, deps: StepsPluginOptions
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const step = await deps.db.steps.get(id);
-      if (!step) throw new ApiError('STEP_NOT_FOUND', `no step with id ${id}`, { context: { stepId: id } });
-      return step;
+      return getStep(deps.db, id);
     },
   );
 

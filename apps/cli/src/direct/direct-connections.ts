@@ -1,7 +1,8 @@
 import type { CliConfig } from '@sandfleet/config';
+import { type FleetNames, fleetNames } from '@sandfleet/contracts';
 import type { SandfleetDatabase } from '@sandfleet/db';
-import type { StepCanceller } from '@sandfleet/engine';
 import type { createRedisConnection, StepQueue } from '@sandfleet/queue';
+import type { StepCanceller } from '@sandfleet/steps';
 import type { CancelBus, EventSubscriber } from '@sandfleet/stream';
 
 type Redis = ReturnType<typeof createRedisConnection>;
@@ -9,7 +10,7 @@ type Redis = ReturnType<typeof createRedisConnection>;
 /**
  * Redis and PostgreSQL connections of a CLI command that talks to them directly, each opened on
  * first use and closed together. Each package is loaded only when first needed: the drivers,
- * BullMQ and the engine take most of the CLI's start-up time (`ls` needs only PostgreSQL).
+ * BullMQ and the step use cases take most of the CLI's start-up time (`ls` needs only PostgreSQL).
  */
 export class DirectConnections {
   readonly #config: CliConfig;
@@ -18,9 +19,12 @@ export class DirectConnections {
   #queue?: Promise<StepQueue>;
   #subscriber?: Promise<EventSubscriber>;
   #cancelBus?: Promise<CancelBus>;
+  /** The Redis names of the configured fleet (`SANDFLEET_QUEUE_PREFIX`). */
+  readonly names: FleetNames;
 
   constructor(config: CliConfig) {
     this.#config = config;
+    this.names = fleetNames(config.queuePrefix);
   }
 
   db(): Promise<SandfleetDatabase> {
@@ -57,26 +61,26 @@ export class DirectConnections {
   subscriber(): Promise<EventSubscriber> {
     this.#subscriber ??= (async () => {
       const [{ EventSubscriber }, redis] = await Promise.all([import('@sandfleet/stream'), this.redis()]);
-      return new EventSubscriber({ redis });
+      return new EventSubscriber({ redis, names: this.names });
     })();
     return this.#subscriber;
   }
 
   async canceller(): Promise<StepCanceller> {
-    const [{ StepCanceller }, { CancelBus, StepEventPublisher }, db, queue, redis] = await Promise.all([
-      import('@sandfleet/engine'),
-      import('@sandfleet/stream'),
-      this.db(),
-      this.queue(),
-      this.redis(),
-    ]);
-    this.#cancelBus ??= Promise.resolve(new CancelBus({ redis }));
-    return new StepCanceller({
+    const [{ StepCanceller, StepOutcomes }, { CancelBus, StepEventPublisher }, db, queue, redis] =
+      await Promise.all([
+        import('@sandfleet/steps'),
+        import('@sandfleet/stream'),
+        this.db(),
+        this.queue(),
+        this.redis(),
+      ]);
+    this.#cancelBus ??= Promise.resolve(new CancelBus({ redis, names: this.names }));
+    const outcomes = new StepOutcomes({
       steps: db.steps,
-      queue,
-      cancelBus: await this.#cancelBus,
-      openPublisher: (options) => StepEventPublisher.open({ redis, ...options }),
+      openPublisher: (options) => StepEventPublisher.open({ redis, names: this.names, ...options }),
     });
+    return new StepCanceller({ steps: db.steps, queue, cancelBus: await this.#cancelBus, outcomes });
   }
 
   async close(): Promise<void> {

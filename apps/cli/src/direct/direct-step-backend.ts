@@ -1,16 +1,10 @@
 import type { StepListFilter, StepPage, StepRecord } from '@sandfleet/client';
-import { isTerminalStatus, SandfleetError, type StepEvent } from '@sandfleet/contracts';
+import { SandfleetError, type StepEvent } from '@sandfleet/contracts';
+import { enqueueStep, followStep, getStep, listSteps } from '@sandfleet/steps';
 import type { StepBackend } from '../backend/step-backend.js';
 import type { DirectConnections } from './direct-connections.js';
 
-/**
- * How long following an already finished step waits for its `finished` event before taking its
- * events as expired: the row turns terminal a moment before the event is published. The API's
- * event stream waits as long.
- */
-export const FINISHED_GRACE_MS = 5000;
-
-/** Steps straight on Redis and PostgreSQL, as the API itself reaches them. */
+/** Steps straight on Redis and PostgreSQL, through the same use cases as the API (`@sandfleet/steps`). */
 export class DirectStepBackend implements StepBackend {
   readonly mode = 'direct';
   readonly #connections: DirectConnections;
@@ -20,17 +14,16 @@ export class DirectStepBackend implements StepBackend {
   }
 
   async enqueue(spec: unknown) {
-    return (await this.#connections.queue()).enqueue(spec);
+    return enqueueStep({ queue: await this.#connections.queue() }, spec);
   }
 
   async *follow(id: string, afterSeq: number): AsyncGenerator<StepEvent, void, undefined> {
-    const row = await (await this.#connections.db()).steps.get(id);
-    // A step enqueued by a plain BullMQ producer has a job but no row until a worker takes it.
-    if (!row && (await (await this.#connections.queue()).jobState(id)) === 'unknown') {
-      throw new SandfleetError('STEP_NOT_FOUND', `no step with id ${id}`, { context: { stepId: id } });
-    }
-    const signal = row && isTerminalStatus(row.status) ? AbortSignal.timeout(FINISHED_GRACE_MS) : undefined;
-    yield* (await this.#connections.subscriber()).follow(id, { afterSeq, signal });
+    const [db, queue, subscriber] = await Promise.all([
+      this.#connections.db(),
+      this.#connections.queue(),
+      this.#connections.subscriber(),
+    ]);
+    yield* await followStep({ steps: db.steps, queue, subscriber }, id, { afterSeq });
   }
 
   async replay(id: string, afterSeq: number): Promise<StepEvent[]> {
@@ -38,23 +31,27 @@ export class DirectStepBackend implements StepBackend {
       import('@sandfleet/stream'),
       this.#connections.redis(),
     ]);
-    return readEvents({ redis, stepId: id, afterSeq });
+    return readEvents({ redis, names: this.#connections.names, stepId: id, afterSeq });
   }
 
   async get(id: string): Promise<StepRecord | undefined> {
-    const row = await (await this.#connections.db()).steps.get(id);
-    return row ? asJson<StepRecord>(row) : undefined;
+    try {
+      return asJson<StepRecord>(await getStep(await this.#connections.db(), id));
+    } catch (error) {
+      if (error instanceof SandfleetError && error.code === 'STEP_NOT_FOUND') return undefined;
+      throw error;
+    }
   }
 
   async list(filter: StepListFilter): Promise<StepPage> {
     const { label, createdAfter, createdBefore, ...rest } = filter;
-    const page = await (await this.#connections.db()).steps.list({
+    const page = await listSteps(await this.#connections.db(), {
       ...rest,
       label: typeof label === 'string' ? splitLabel(label) : label,
       createdAfter: createdAfter === undefined ? undefined : new Date(createdAfter),
       createdBefore: createdBefore === undefined ? undefined : new Date(createdBefore),
     });
-    return { items: asJson(page.items), nextCursor: page.nextCursor ?? null };
+    return { items: asJson(page.items), nextCursor: page.nextCursor };
   }
 
   async cancel(id: string) {

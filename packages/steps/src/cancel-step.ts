@@ -2,16 +2,18 @@ import { isTerminalStatus, type StepStatus } from '@sandfleet/contracts';
 import type { StepRepository } from '@sandfleet/db';
 import type { StepQueue } from '@sandfleet/queue';
 import type { CancelBus } from '@sandfleet/stream';
-import { EngineError } from './errors.js';
-import type { OpenPublisher } from './step-runner.js';
+import { stepNotFound } from './errors.js';
+import type { StepOutcomes } from './step-outcomes.js';
 
+/** Dependencies of {@link StepCanceller}. */
 export interface StepCancellerDeps {
-  steps: StepRepository;
+  steps: Pick<StepRepository, 'requestCancel'>;
   queue: Pick<StepQueue, 'removeQueued'>;
   cancelBus: Pick<CancelBus, 'publish'>;
-  openPublisher: OpenPublisher;
+  outcomes: Pick<StepOutcomes, 'cancel'>;
 }
 
+/** What a cancel request did. */
 export interface CancelResult {
   stepId: string;
   /** The status after the request: `cancelled` when it took effect at once. */
@@ -21,7 +23,7 @@ export interface CancelResult {
 }
 
 /**
- * Cancels a step from any process. A step still in the queue is taken out and ends `cancelled`
+ * Cancels steps from any process. A step still in the queue is taken out and ends `cancelled`
  * here; a running one is stopped by its worker, which the cancel flag and a pub/sub nudge reach.
  */
 export class StepCanceller {
@@ -31,26 +33,13 @@ export class StepCanceller {
     this.#deps = deps;
   }
 
-  /** @throws EngineError `STEP_NOT_FOUND` for an unknown id. */
+  /** @throws StepsError `STEP_NOT_FOUND` for an unknown id. */
   async cancel(stepId: string): Promise<CancelResult> {
     const row = await this.#deps.steps.requestCancel(stepId);
-    if (!row) throw new EngineError('STEP_NOT_FOUND', `no step with id ${stepId}`, { context: { stepId } });
+    if (!row) throw stepNotFound(stepId);
     if (isTerminalStatus(row.status)) return { stepId, status: row.status, accepted: false };
     if (await this.#deps.queue.removeQueued(stepId)) {
-      const finished = await this.#deps.steps.markFinished({
-        id: stepId,
-        status: 'cancelled',
-        exitCode: null,
-      });
-      if (finished) {
-        const publisher = await this.#deps.openPublisher({ stepId, secrets: [], outputLimitBytes: 1024 });
-        await publisher.finished({
-          status: 'cancelled',
-          exitCode: null,
-          durationMs: finished.durationMs ?? undefined,
-        });
-        await publisher.close();
-      }
+      await this.#deps.outcomes.cancel(stepId);
       return { stepId, status: 'cancelled', accepted: true };
     }
     // Running, or about to be picked up: the worker checks the flag before it starts the container.

@@ -1,0 +1,25 @@
+export { type CancelResult, StepCanceller, type StepCancellerDeps } from './cancel-step.js';
+export {
+  type EnqueueStepDeps,
+  type EnqueueStepOptions,
+  enqueueStep,
+  stepIdForKey,
+  withIdempotentId,
+} from './enqueue-step.js';
+export { StepsError, type StepsErrorCode } from './errors.js';
+export {
+  FINISHED_GRACE_MS,
+  type FollowStepDeps,
+  type FollowStepOptions,
+  followStep,
+} from './follow-step.js';
+export { type GetStepDeps, getStep } from './get-step.js';
+export { type ListStepsDeps, listSteps, type StepListPage } from './list-steps.js';
+export {
+  type OpenPublisher,
+  type RequeueFrom,
+  type StepOutcome,
+  StepOutcomes,
+  type StepOutcomesDeps,
+  type StoreWrite,
+} from './step-outcomes.js';
