@@ -1,4 +1,4 @@
-import { assertAuthConfig, type RunningApi, startApi } from '@sandfleet/api';
+import { API_STOP_DEADLINE_MS, assertAuthConfig, startApi } from '@sandfleet/api';
 import {
   ApiConfig,
   ConfigError,
@@ -9,7 +9,8 @@ import {
   WorkerConfig,
 } from '@sandfleet/config';
 import { createLogger } from '@sandfleet/logging';
-import { type RunningWorker, startWorker } from '@sandfleet/worker';
+import { configOrExit, runUntilSignal } from '@sandfleet/process';
+import { type RunningWorker, startWorker, workerStopDeadlineMs } from '@sandfleet/worker';
 
 /** The API's and the worker's configs, from one environment. */
 interface UpConfig {
@@ -44,20 +45,14 @@ function parseUpConfig(env: Env): UpConfig {
 /**
  * `sandfleet up`: the HTTP API and a worker in ONE process, sharing one `SandfleetMetrics` (so
  * `/metrics` shows both), configured from the same environment. The worker starts first (it checks
- * PostgreSQL and Docker), then the API on its metrics. One SIGTERM/SIGINT handler closes the API
- * (open event streams end), then drains the worker, and exits 0; a second signal exits at once
- * (containers left running are removed by the next worker's orphan sweep).
- * Config problems exit 2, other start-up failures 1.
+ * PostgreSQL and Docker), then the API on its metrics. SIGTERM/SIGINT closes the API (open event
+ * streams end), then drains the worker, and exits 0; a second signal exits 1 at once (containers
+ * left running are removed by the next worker's orphan sweep); see `runUntilSignal` of
+ * `@sandfleet/process`. Config problems exit 2, other start-up failures 1.
  */
 export async function runUpProcess(env: Env): Promise<void> {
-  let config: UpConfig;
-  try {
-    config = parseUpConfig(loadEnv({ env }));
-  } catch (error) {
-    process.stderr.write(`sandfleet up: ${(error as Error).message}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const config = configOrExit('up', () => parseUpConfig(loadEnv({ env })));
+  if (!config) return;
   const logger = createLogger({
     name: 'sandfleet',
     level: config.worker.logLevel,
@@ -65,47 +60,37 @@ export async function runUpProcess(env: Env): Promise<void> {
     redactPaths: ['apiTokens', '*.apiTokens'],
   });
   const workerId = config.worker.workerId;
-  let worker: RunningWorker | undefined;
-  let api: RunningApi;
-  try {
-    worker = await startWorker(
-      config.worker,
-      config.secrets,
-      logger.child({ component: 'worker', workerId }),
-    );
-    api = await startApi(config.api, logger.child({ component: 'api' }), { metrics: worker.metrics });
-  } catch (error) {
-    logger.fatal({ err: error }, 'sandfleet up failed to start');
-    await worker?.close().catch((err: unknown) => logger.error({ err }, 'worker close failed'));
-    process.exitCode = error instanceof ConfigError ? 2 : 1;
-    return;
-  }
-  const running = { api, worker };
-  logger.info({ url: api.url, workerId }, 'API and worker started');
+  const start = async () => {
+    let worker: RunningWorker | undefined;
+    try {
+      worker = await startWorker(
+        config.worker,
+        config.secrets,
+        logger.child({ component: 'worker', workerId }),
+      );
+      const api = await startApi(config.api, logger.child({ component: 'api' }), { metrics: worker.metrics });
+      const running = worker;
+      return {
+        url: api.url,
+        close: async () => {
+          await api.close();
+          await running.close();
+        },
+      };
+    } catch (error) {
+      await worker?.close().catch((err: unknown) => logger.error({ err }, 'worker close failed'));
+      throw error;
+    }
+  };
+  const running = await runUntilSignal({
+    logger,
+    start,
+    deadlineMs: API_STOP_DEADLINE_MS + workerStopDeadlineMs(config.worker),
+  });
+  if (!running) return;
+  logger.info({ url: running.url, workerId }, 'API and worker started');
   process.stderr.write(
-    `sandfleet up: API on ${api.url} (Bull Board ${api.url}/admin/queues), worker ${workerId}; ` +
+    `sandfleet up: API on ${running.url} (Bull Board ${running.url}/admin/queues), worker ${workerId}; ` +
       'SIGTERM or Ctrl-C stops (the worker drains its running steps)\n',
   );
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting without draining');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down: closing the API, then draining the worker');
-    (async () => {
-      await running.api.close();
-      await running.worker.close();
-    })().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
 }
