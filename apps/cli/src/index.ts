@@ -1,1 +1,1 @@
-export * from './program.js';
+export { createProgram } from './program.js';

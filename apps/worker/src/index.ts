@@ -1,2 +1,2 @@
-export * from './run-worker-process.js';
-export * from './start-worker.js';
+export { runWorkerProcess, workerStopDeadlineMs } from './run-worker-process.js';
+export { type RunningWorker, type StartWorkerOptions, startWorker } from './start-worker.js';

@@ -1,12 +1,23 @@
-export * from './api-config.js';
-export * from './cli-config.js';
-export * from './common-config.js';
-export * from './env-schema.js';
-export * from './env-vars.js';
-export * from './errors.js';
-export * from './image-allowlist.js';
-export * from './load-env.js';
-export * from './parse-config.js';
-export * from './printable-config.js';
-export * from './secrets-from-env.js';
-export * from './worker-config.js';
+export { ApiConfig, apiVars } from './api-config.js';
+export { CliConfig, cliVars } from './cli-config.js';
+export { CommonConfig, commonVars, DEFAULT_DATABASE_URL } from './common-config.js';
+export { type EnvCheck, envSchema } from './env-schema.js';
+export {
+  boolVar,
+  enumVar,
+  intVar,
+  listVar,
+  numberVar,
+  optionalUrlVar,
+  optionalVar,
+  type RangeOptions,
+  stringVar,
+  urlVar,
+} from './env-vars.js';
+export { ConfigError } from './errors.js';
+export { DEFAULT_IMAGE_ALLOWLIST, isImageAllowed } from './image-allowlist.js';
+export { type Env, type LoadEnvOptions, loadEnv } from './load-env.js';
+export { type DeepReadonly, parseConfig } from './parse-config.js';
+export { printableConfig } from './printable-config.js';
+export { secretsFromEnv } from './secrets-from-env.js';
+export { WorkerConfig, workerVars } from './worker-config.js';

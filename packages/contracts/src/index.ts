@@ -1,11 +1,121 @@
-export * from './errors.js';
-export * from './json-schema.js';
-export * from './messages.js';
-export * from './names.js';
-export * from './parse.js';
-export * from './runtime-protocol.js';
-export * from './step-command.js';
-export * from './step-event.js';
-export * from './step-file.js';
-export * from './step-spec.js';
-export * from './step-status.js';
+export { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes.js';
+export {
+  type ErrorContext,
+  type FieldIssue,
+  formatIssue,
+  SandfleetError,
+  type SandfleetErrorOptions,
+  ValidationError,
+} from './errors.js';
+export { ChatMessageList, ChatMessageView } from './http/chat-message-view.js';
+export { ErrorBody } from './http/error-body.js';
+export { CheckResult, LivenessView, ReadinessChecks, ReadinessView } from './http/health-view.js';
+export { httpJsonSchema } from './http/http-json-schema.js';
+export { CancelResultView, EnqueueResultView } from './http/step-answers.js';
+export { StepListPage } from './http/step-list-page.js';
+export {
+  STEP_INSTANT_FIELDS,
+  type StepInstantField,
+  StepSummaryView,
+  StepView,
+  type WithStepDates,
+} from './http/step-view.js';
+export { STEP_SPEC_SCHEMA_ID, stepSpecJsonSchema } from './json-schema.js';
+export { CancelMessage, StepJobResult, WorkerHeartbeat } from './messages.js';
+export {
+  DEFAULT_FLEET_NAMES,
+  type FleetNames,
+  fleetNames,
+  fleetPrefixProblem,
+  JOB_NAME,
+  LABELS,
+  QUEUE_NAME,
+  QUEUE_PREFIX,
+  RESERVED_PREFIX_PARTS,
+  RESERVED_REDIS_SEGMENTS,
+} from './names.js';
+export { parseOrThrow, toFieldIssues } from './parse.js';
+export {
+  AGENT_UID,
+  CHAT_HISTORY_FILE,
+  ChatMessage,
+  EVENT_TOKEN_FILE,
+  encodeRuntimeEvent,
+  GitCommit,
+  GitPush,
+  MAX_CHAT_REPLY_BYTES,
+  MAX_RUNTIME_EVENT_BYTES,
+  MAX_RUNTIME_SEQUENCE_BYTES,
+  RUNTIME_ENV,
+  RUNTIME_EVENT_END,
+  RUNTIME_EVENT_ESCAPE,
+  RUNTIME_EVENT_PREFIX,
+  RUNTIME_FAILURE_EXIT_CODE,
+  RUNTIME_IMAGE_LABEL,
+  RUNTIME_IMAGE_LABEL_VALUE,
+  RuntimeErrorCode,
+  RuntimeEventData,
+  type RuntimeEventMap,
+  type RuntimeEventName,
+  RuntimeMessage,
+  RuntimeResult,
+  RuntimeWorkspace,
+  STEP_ENV_FILE,
+  WorkspaceReady,
+} from './runtime-protocol.js';
+export {
+  commandArgv,
+  MAX_COMMAND_ARGS,
+  MAX_SCRIPT_BYTES,
+  SHELL_PATTERN,
+  StepCommand,
+  StepScript,
+} from './step-command.js';
+export {
+  EgressEvent,
+  FinishedEvent,
+  OutputEvent,
+  OutputStream,
+  RuntimeEvent,
+  StatusEvent,
+  StepEvent,
+  type StepEventBody,
+  TruncatedEvent,
+} from './step-event.js';
+export {
+  BASE64_PATTERN,
+  fileContentBytes,
+  HOME_PATH_PATTERN,
+  homePathProblem,
+  MAX_FILE_BYTES,
+  MAX_FILES,
+  MAX_FILES_TOTAL_BYTES,
+  MAX_HOME_PATH_LENGTH,
+  StepFile,
+} from './step-file.js';
+export {
+  AGENT_ID_PATTERN,
+  ENV_NAME_PATTERN,
+  ID_PATTERN,
+  IMAGE_PATTERN,
+  LABEL_KEY_PATTERN,
+  LIMIT_BOUNDS,
+  MAX_ENV_VARS,
+  MAX_INPUT_BYTES,
+  MAX_LABELS,
+  MAX_SECRETS,
+  SECRET_NAME_PATTERN,
+  StepKind,
+  StepLimits,
+  StepNetwork,
+  StepSpec,
+  type StepSpecInput,
+  StepWorkspace,
+} from './step-spec.js';
+export {
+  assertNever,
+  isTerminalStatus,
+  StepStatus,
+  TERMINAL_STATUSES,
+  TerminalStatus,
+} from './step-status.js';

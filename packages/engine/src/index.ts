@@ -1,14 +1,15 @@
-export * from './chat-turns.js';
-export * from './errors.js';
-export * from './image-allowlist.js';
-export * from './job-log-output.js';
-export * from './orphan-reaper.js';
-export * from './running-steps.js';
-export * from './runtime-event-demux.js';
-export * from './secret-resolver.js';
-export * from './step-attempt.js';
-export * from './step-canceller.js';
-export * from './step-limits.js';
-export * from './step-reconciler.js';
-export * from './step-runner.js';
-export * from './worker-service.js';
+export { ChatTurns } from './chat-turns.js';
+export { EngineError, type EngineErrorCode } from './errors.js';
+export { ImageAllowlist } from './image-allowlist.js';
+export { OrphanReaper, type OrphanReaperDeps } from './orphan-reaper.js';
+export { RunningSteps } from './running-steps.js';
+export { SecretResolver, type SecretResolverOptions } from './secret-resolver.js';
+export { type LimitPolicy, type ResolvedLimits, resolveLimits } from './step-limits.js';
+export {
+  type ReconcileRepair,
+  type ReconcileReport,
+  StepReconciler,
+  type StepReconcilerDeps,
+} from './step-reconciler.js';
+export { type OpenPublisher, StepRunner, type StepRunnerDeps } from './step-runner.js';
+export { WorkerService, type WorkerServiceOptions } from './worker-service.js';

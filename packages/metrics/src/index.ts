@@ -1,4 +1,9 @@
-export * from './metric-buckets.js';
-export * from './sandfleet-metrics.js';
-export * from './serve-metrics.js';
-export * from './step-run-metrics.js';
+export {
+  type CollectSourceName,
+  type CountsSource,
+  type HttpRequestObservation,
+  SandfleetMetrics,
+  type SandfleetMetricsOptions,
+} from './sandfleet-metrics.js';
+export { type MetricsServer, type ServeMetricsOptions, serveMetrics } from './serve-metrics.js';
+export type { ContainerPhaseTimings, StepRunMetrics } from './step-run-metrics.js';

@@ -1,8 +1,14 @@
-export * from './agent-locks.js';
-export * from './errors.js';
-export * from './queue-names.js';
-export * from './redis-connection.js';
-export * from './redis-durability.js';
-export * from './step-queue.js';
-export * from './step-worker.js';
-export * from './worker-registry.js';
+export { type AgentLease, AgentLocks, type AgentLocksOptions } from './agent-locks.js';
+export { DeferError, HandBackError, QueueError, type QueueErrorCode } from './errors.js';
+export { type QueueLocation, resolveQueueLocation } from './queue-names.js';
+export { createRedisConnection, type RedisConnectionOptions } from './redis-connection.js';
+export { DURABLE_REDIS_SETTINGS, type RedisDurability, redisDurability } from './redis-durability.js';
+export {
+  type EnqueueResult,
+  type StepJobState,
+  StepQueue,
+  type StepQueueOptions,
+  type StepStoreForEnqueue,
+} from './step-queue.js';
+export { type StepDelivery, type StepHandler, StepWorker, type StepWorkerOptions } from './step-worker.js';
+export { WorkerRegistry, type WorkerRegistryOptions } from './worker-registry.js';

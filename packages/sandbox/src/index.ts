@@ -17,4 +17,22 @@ export {
 export { type BuildImageOptions, type BuildImageResult, buildImage } from './docker/image-builder.js';
 export { isSandboxError, SandboxError, type SandboxErrorCode, type SandboxErrorOptions } from './errors.js';
 export { assertValidRunRequest, runRequestIssues } from './run-request.js';
-export * from './sandbox.js';
+export {
+  AGENT_HOME,
+  DEFAULT_STOP_GRACE_MS,
+  INPUT_FILE_PATH,
+  MAX_INPUT_ENV_BYTES,
+  RUNTIME_DIR,
+  RUNTIME_FILE_NAME,
+  type Sandbox,
+  type SandboxContainer,
+  type SandboxEgressEntry,
+  type SandboxFile,
+  type SandboxLimits,
+  type SandboxRunHooks,
+  type SandboxRunRequest,
+  type SandboxRunResult,
+  type SandboxRuntimeFile,
+  type SandboxStopReason,
+  SHARED_VAULT_PATH,
+} from './sandbox.js';
