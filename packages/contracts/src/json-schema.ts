@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepSpec } from './step-spec.js';
 
 /** `$id` of the committed StepSpec v1 JSON Schema. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Published on the cancel channel: the worker running `stepId` stops it. */
 export const CancelMessage = z.object({ stepId: z.string() });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepKind, StepWorkspace } from './step-spec.js';
 
 /**

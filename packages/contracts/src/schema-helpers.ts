@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Internal building blocks of the contract schemas; not re-exported from the package index.
 // Messages are written to be read after a field path: `limits.pids: must be an integer between 8 and …`.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { byteLength, matches, NO_NUL } from './schema-helpers.js';
 
 /** Most argv elements a command may have. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepStatus, TerminalStatus } from './step-status.js';
 
 const EventBase = {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { byteLength, integerIn } from './schema-helpers.js';
 
 /** Most files a step may carry. */

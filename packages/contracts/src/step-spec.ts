@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { byteLength, forbidding, integerIn, matches, numberIn, text } from './schema-helpers.js';
 import { StepCommand } from './step-command.js';
 import { fileContentBytes, MAX_FILES, MAX_FILES_TOTAL_BYTES, StepFile } from './step-file.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Every status a step can be in; the contract names of docs/design.md. */
 export const StepStatus = z.enum([

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One message of a chat session as the API serves it. */
 export const ChatMessageView = z.object({

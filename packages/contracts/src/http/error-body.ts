@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One bad field of a refused request: its dotted path and what is wrong with it. */
 const IssueView = z.object({ path: z.string(), message: z.string() });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Result of one readiness check. */
 export const CheckResult = z.enum(['ok', 'unreachable']);

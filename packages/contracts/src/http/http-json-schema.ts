@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The JSON Schema (draft 2020-12, which OpenAPI 3.1 uses) of an HTTP body schema, for the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepStatus } from '../step-status.js';
 
 /** `POST /v1/steps` and `POST /v1/chats/{sessionId}/messages`: the step that was enqueued. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepSummaryView } from './step-view.js';
 
 /** `GET /v1/steps`: one page of steps, newest first. */

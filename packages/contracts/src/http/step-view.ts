@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepKind } from '../step-spec.js';
 import { StepStatus } from '../step-status.js';
 
