@@ -76,86 +76,79 @@ export class SandfleetMetrics implements StepRunMetrics {
     this.#onCollectError = options.onCollectError;
     if (options.defaultLabels) this.registry.setDefaultLabels(options.defaultLabels);
     const registers = [this.registry];
-    this.#stepsFinished = new Counter({
-      name: 'sandfleet_steps_finished_total',
-      help: 'Steps that reached a final status, by status.',
-      labelNames: ['status'],
-      registers,
-    });
-    this.#stepDuration = new Histogram({
-      name: 'sandfleet_step_duration_seconds',
-      help: 'Duration of finished steps from their first start (or creation when never started), by status.',
-      labelNames: ['status'],
-      buckets: STEP_DURATION_BUCKETS,
-      registers,
-    });
-    this.#queueWait = new Histogram({
-      name: 'sandfleet_step_queue_wait_seconds',
-      help: 'Time steps waited in the queue before their first start.',
-      buckets: QUEUE_WAIT_BUCKETS,
-      registers,
-    });
-    this.#containerPhase = new Histogram({
-      name: 'sandfleet_container_phase_seconds',
-      help: 'Time step containers spent in each lifecycle phase (create, inject, start, run, destroy).',
-      labelNames: ['phase'],
-      buckets: CONTAINER_PHASE_BUCKETS,
-      registers,
-    });
-    this.#activeContainers = new Gauge({
-      name: 'sandfleet_active_containers',
-      help: 'Step containers running now, by worker.',
-      labelNames: ['worker_id'],
-      registers,
-    });
-    this.#outputBytes = new Counter({
-      name: 'sandfleet_step_output_bytes_total',
-      help: 'Bytes printed by steps, including output dropped past their limit.',
-      registers,
-    });
-    this.#retries = new Counter({
-      name: 'sandfleet_step_retries_total',
-      help: 'Infrastructure failures a worker retried, by cause (an error code, or db_unavailable for a write waiting on PostgreSQL).',
-      labelNames: ['cause'],
-      registers,
-    });
-    this.#repairs = new Counter({
-      name: 'sandfleet_reconciler_repairs_total',
-      help: 'Steps the reconciler repaired, by kind: queued_without_job, running_without_job, lost (ended in error).',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.#httpRequests = new Counter({
-      name: 'sandfleet_http_requests_total',
-      help: 'HTTP requests answered by the API, by method, route template and status code.',
-      labelNames: ['method', 'route', 'status_code'],
-      registers,
-    });
-    this.#httpDuration = new Histogram({
-      name: 'sandfleet_http_request_duration_seconds',
-      help: 'Time the API took to answer HTTP requests (until the end of the response, SSE included).',
-      labelNames: ['method', 'route', 'status_code'],
-      buckets: HTTP_DURATION_BUCKETS,
-      registers,
-    });
-    this.#collectFailures = new Counter({
-      name: 'sandfleet_metrics_collect_failures_total',
-      help: 'Scrapes that could not read a source (queue, steps) and left its gauge out.',
-      labelNames: ['source'],
-      registers,
-    });
-    this.#queueJobs = new Gauge({
-      name: 'sandfleet_queue_jobs',
-      help: 'Jobs in the steps queue, by BullMQ state (read at each scrape).',
-      labelNames: ['state'],
-      registers,
-    });
-    this.#steps = new Gauge({
-      name: 'sandfleet_steps',
-      help: 'Rows of the steps table, by status (read at each scrape).',
-      labelNames: ['status'],
-      registers,
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers });
+    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Gauge<L>({ name, help, labelNames, registers });
+    const histogram = <L extends string>(
+      name: string,
+      help: string,
+      buckets: number[],
+      labelNames: readonly L[] = [],
+    ) => new Histogram<L>({ name, help, buckets, labelNames, registers });
+    this.#stepsFinished = counter(
+      'sandfleet_steps_finished_total',
+      'Steps that reached a final status, by status.',
+      ['status'],
+    );
+    this.#stepDuration = histogram(
+      'sandfleet_step_duration_seconds',
+      'Duration of finished steps from their first start (or creation when never started), by status.',
+      STEP_DURATION_BUCKETS,
+      ['status'],
+    );
+    this.#queueWait = histogram(
+      'sandfleet_step_queue_wait_seconds',
+      'Time steps waited in the queue before their first start.',
+      QUEUE_WAIT_BUCKETS,
+    );
+    this.#containerPhase = histogram(
+      'sandfleet_container_phase_seconds',
+      'Time step containers spent in each lifecycle phase (create, inject, start, run, destroy).',
+      CONTAINER_PHASE_BUCKETS,
+      ['phase'],
+    );
+    this.#activeContainers = gauge('sandfleet_active_containers', 'Step containers running now, by worker.', [
+      'worker_id',
+    ]);
+    this.#outputBytes = counter(
+      'sandfleet_step_output_bytes_total',
+      'Bytes printed by steps, including output dropped past their limit.',
+    );
+    this.#retries = counter(
+      'sandfleet_step_retries_total',
+      'Infrastructure failures a worker retried, by cause (an error code, or db_unavailable for a write waiting on PostgreSQL).',
+      ['cause'],
+    );
+    this.#repairs = counter(
+      'sandfleet_reconciler_repairs_total',
+      'Steps the reconciler repaired, by kind: queued_without_job, running_without_job, lost (ended in error).',
+      ['kind'],
+    );
+    this.#httpRequests = counter(
+      'sandfleet_http_requests_total',
+      'HTTP requests answered by the API, by method, route template and status code.',
+      ['method', 'route', 'status_code'],
+    );
+    this.#httpDuration = histogram(
+      'sandfleet_http_request_duration_seconds',
+      'Time the API took to answer HTTP requests (until the end of the response, SSE included).',
+      HTTP_DURATION_BUCKETS,
+      ['method', 'route', 'status_code'],
+    );
+    this.#collectFailures = counter(
+      'sandfleet_metrics_collect_failures_total',
+      'Scrapes that could not read a source (queue, steps) and left its gauge out.',
+      ['source'],
+    );
+    this.#queueJobs = gauge(
+      'sandfleet_queue_jobs',
+      'Jobs in the steps queue, by BullMQ state (read at each scrape).',
+      ['state'],
+    );
+    this.#steps = gauge('sandfleet_steps', 'Rows of the steps table, by status (read at each scrape).', [
+      'status',
+    ]);
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
