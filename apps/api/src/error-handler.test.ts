@@ -91,7 +91,7 @@ function documentedStatuses(): Map<string, number> {
   const design = readFileSync(new URL('../../../docs/design.md', import.meta.url), 'utf8');
   const section = design.slice(design.indexOf('## Error codes'));
   const rows = new Map<string, number>();
-  for (const match of section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| (\d{3}) \|/gm)) {
+  for (const match of section.matchAll(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|\s*(\d{3})\s*\|/gm)) {
     rows.set(match[1] as string, Number(match[2]));
   }
   return rows;
