@@ -122,13 +122,18 @@ describe('git workspaces through the worker', () => {
       id,
       agentId: fleet.agentId(),
       image: IMAGE,
-      command: ['bash', '-c', `printf '${forged}'; cat /sandfleet/event-token | wc -c`],
+      // The probe's answer is one word on stdout, so it cannot interleave with a stderr message.
+      command: [
+        'bash',
+        '-c',
+        `printf '${forged}'; if [ -e /sandfleet/event-token ]; then echo token-left; else echo token-gone; fi`,
+      ],
     });
     const row = await fleet.terminal(id);
     expect(row.status, JSON.stringify(row)).toBe('succeeded');
     expect(row.output).toContain(']sandfleet;guess;');
     // The runtime read and deleted its root-only token file before the step ran.
-    expect(row.output.trim().endsWith('0')).toBe(true);
+    expect(row.output.trim().endsWith('token-gone')).toBe(true);
     const runtime = (await fleet.replay(id)).filter((e) => e.type === 'runtime').map((e) => e.name);
     expect(runtime).toEqual(['result']);
   });

@@ -161,7 +161,10 @@ export class EventSubscriber {
   async #join(channel: string, queue: FollowerQueue, stepId: string): Promise<void> {
     let entry = this.#channels.get(channel);
     if (!entry) {
-      entry = { followers: new Set(), subscribed: this.#subscriber.subscribe(channel) };
+      entry = {
+        followers: new Set(),
+        subscribed: this.#connected().then(() => this.#subscriber.subscribe(channel)),
+      };
       this.#channels.set(channel, entry);
     }
     entry.followers.add(queue);
@@ -174,6 +177,25 @@ export class EventSubscriber {
         context: { stepId },
       });
     }
+  }
+
+  /**
+   * Resolves once the subscriber connection is past its ready check. ioredis writes SUBSCRIBE
+   * at once while the connection is in status `connect` (connected, ready check running), which
+   * puts it in subscriber mode before the check's INFO: the check then fails ("Connection in
+   * subscriber mode") and the subscription is lost. In any other status the command is either
+   * written to a ready connection or queued until it is ready.
+   */
+  #connected(): Promise<void> {
+    const connection = this.#subscriber;
+    if (connection.status !== 'connect') return Promise.resolve();
+    return new Promise((resolve) => {
+      const settle = () => {
+        for (const event of ['ready', 'close', 'end'] as const) connection.off(event, settle);
+        resolve();
+      };
+      for (const event of ['ready', 'close', 'end'] as const) connection.on(event, settle);
+    });
   }
 
   async #leave(channel: string, queue: FollowerQueue): Promise<void> {

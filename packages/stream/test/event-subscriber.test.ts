@@ -23,6 +23,25 @@ async function publishRuntime(publisher: StepEventPublisher, count: number): Pro
 }
 
 describe('EventSubscriber', () => {
+  it('follows live when it subscribes while its connection runs the ready check', async () => {
+    const redis = env.client();
+    const stepId = env.stepId();
+    // The moment ioredis is connected but not ready: a SUBSCRIBE written now used to fail the
+    // ready check and lose the subscription (the CLI's `logs -f` then missed `finished`).
+    const connection = redis.duplicate();
+    await new Promise((resolve) => connection.once('connect', resolve));
+    expect(connection.status).toBe('connect');
+    const subscriber = new EventSubscriber({ redis, subscriber: connection });
+    const followed = collect(subscriber.follow(stepId));
+    await waitFor(async () => (await env.subscribers(DEFAULT_FLEET_NAMES.events(stepId))) === 1);
+    const publisher = await open(redis, stepId);
+    await publisher.output('stdout', Buffer.from('live\n'));
+    await publisher.finished({ status: 'succeeded', exitCode: 0 });
+    expect((await followed).map((event) => event.type)).toEqual(['output', 'finished']);
+    await subscriber.close();
+    await connection.quit();
+  });
+
   it('gives a follower joining mid-stream with afterSeq=k exactly the events k+1..end', async () => {
     const redis = env.client();
     const stepId = env.stepId();
