@@ -42,7 +42,8 @@ describe('StepCanceller', () => {
       expect(finished[0]?.status).toBe(row?.status);
       expect(['cancelled', 'error']).toContain(row?.status);
       expect(failed).toBe(row?.status === 'error');
-      expect([first.accepted, second.accepted]).toContain(true);
+      // The failure may win before either cancel reads the row; then neither is accepted.
+      if (row?.status === 'cancelled') expect([first.accepted, second.accepted]).toContain(true);
     }
   });
 
