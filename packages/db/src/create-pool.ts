@@ -36,5 +36,14 @@ export function createPool(config: DatabaseConfig): Pool {
   });
   // Without a listener an idle connection's error would crash the process.
   pool.on('error', (error) => config.onError?.(toDbError(error)));
+  // pg-pool listens for errors only while a connection is idle. One checked out with no query in
+  // flight (between a transaction's statements, or before its release) that the server drops —
+  // PostgreSQL's fast shutdown sends every backend a FATAL — emits `error` with no listener, which
+  // ends the process (seen: a worker died mid-outage and four finished steps ran again). The
+  // connection is then unqueryable: its next query fails as unavailable, and the pool discards it
+  // on release.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => config.onError?.(toDbError(error)));
+  });
   return pool;
 }
