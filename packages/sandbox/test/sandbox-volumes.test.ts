@@ -135,6 +135,17 @@ describe('size-limited homes', () => {
     await exec('umount', [`${disks.disksDir}/${HOME_PREFIX}${erin}`]);
   });
 
+  it('binds the image again in place of an empty plain volume of its name', async () => {
+    const frank = disks.agentId('frank');
+    await runDisk(frank, 32, 'echo in-image > memo');
+    // What an engine restart in the middle of the volume's create leaves: a plain, empty volume.
+    await docker.getVolume(HOME_PREFIX + frank).remove();
+    await docker.createVolume({ Name: HOME_PREFIX + frank });
+    expect(await runDisk(frank, 32, 'cat memo')).toBe('in-image\n');
+    const volume = await docker.getVolume(HOME_PREFIX + frank).inspect();
+    expect(volume.Options).toMatchObject({ type: 'none', o: 'bind' });
+  });
+
   it('mounts the image again after a reboot, and refuses writes while it is not mounted', async () => {
     const carol = disks.agentId('carol');
     await runDisk(carol, 32, 'echo before-reboot > memo');

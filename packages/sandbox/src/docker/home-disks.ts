@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ErrorContext } from '@sandfleet/contracts';
@@ -55,6 +55,14 @@ export class HomeDisks {
     // The common case, without the 50-200 ms of a flock'd script: mounted and large enough.
     if (labelled !== undefined && (await isReady(image, mountPoint, sizeMb))) return;
     await mkdir(dirname(image), { recursive: true, mode: 0o700 });
+    if (from !== '' && (await exists(image)) && (await isEmptyDir(from))) {
+      // An empty plain volume beside our image holds nothing: the engine made it from a volume
+      // create its restart cut short (seen under a daemon restart), or a container create did.
+      // The image is the home; bind it in the plain volume's place.
+      await this.removePlain(volume.name, context);
+      await this.create(volume, image, mountPoint, context);
+      return this.ensure(volume, sizeMb, owner, context);
+    }
     if (from !== '' && (await exists(image))) {
       // Both hold data (an image left by `docker volume rm`, or a migration cut short after its
       // copy): which one is the home is for an operator to say, never for us to overwrite.
@@ -136,6 +144,14 @@ async function isReady(image: string, mountPoint: string, sizeMb: number): Promi
   } catch {
     return false;
   }
+}
+
+/** Whether `path` is a directory with nothing in it (false when it cannot be read). */
+async function isEmptyDir(path: string): Promise<boolean> {
+  return readdir(path).then(
+    (entries) => entries.length === 0,
+    () => false,
+  );
 }
 
 async function exists(path: string): Promise<boolean> {
