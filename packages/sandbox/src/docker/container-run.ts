@@ -352,11 +352,13 @@ export class ContainerRun {
 
   /**
    * Exit status of the container, through restarts of the engine. When the connection breaks
-   * (the wait fails, or answers 137/143 as an engine without live-restore stops its containers
-   * on shutdown), it waits for the engine (bounded), then asks what became of the container:
-   * still running (live-restore) → attach again and keep waiting; exited on its own → its exit
-   * code; gone, or stopped by the engine's shutdown → `CONTAINER_LOST`, an infrastructure
-   * failure (retried), never the step's own. A watchdog inspects the container every
+   * (the wait fails, or answers 137/143 as an engine stops its containers on shutdown), it waits
+   * for the engine (bounded), then asks what became of the container: still running
+   * (live-restore) → attach again and keep waiting; exited on its own → its exit code; gone, or
+   * ended by SIGTERM/SIGKILL that nobody here sent while the engine was away → `CONTAINER_LOST`,
+   * an infrastructure failure (retried), never the step's own. Live-restore does not change that
+   * last rule: an engine with it still stops containers whose start its shutdown cut short (seen:
+   * seven steps `failed` with 143 in one restart under load). A watchdog inspects the container every
    * `watchdogIntervalMs`, so a wait that never answers cannot hold the step. Rejects with the
    * hook's own error if an output hook throws first.
    */
@@ -374,12 +376,8 @@ export class ContainerRun {
         output.pump = new OutputPump(await this.attach(container), this.hooks.onOutput);
         continue;
       }
-      if (
-        !this.stopReason &&
-        STOPPED_BY_SIGNAL.has(state.ExitCode) &&
-        !(await this.deps.daemon.liveRestore())
-      )
-        throw this.lost('the Docker engine stopped it while shutting down');
+      if (!this.stopReason && STOPPED_BY_SIGNAL.has(state.ExitCode))
+        throw this.lost(`it ended by signal (exit code ${state.ExitCode}) while the Docker engine was away`);
       return state.ExitCode;
     }
   }
@@ -448,12 +446,11 @@ export class ContainerRun {
 
   /**
    * Whether an exit by SIGTERM/SIGKILL that nobody here asked for may be the engine stopping its
-   * containers as it shuts down (only an engine without live-restore does): then the engine is
-   * about to stop answering, which a short look tells.
+   * containers as it shuts down (with or without live-restore): then the engine is about to stop
+   * answering, which a short look tells.
    */
   private async mayBeEngineShutdown(code: number | null): Promise<boolean> {
     if (this.stopReason || code === null || !STOPPED_BY_SIGNAL.has(code)) return false;
-    if (await this.deps.daemon.liveRestore()) return false;
     await sleep(ENGINE_SHUTDOWN_LOOK_MS);
     return this.deps.docker.ping().then(
       () => false,

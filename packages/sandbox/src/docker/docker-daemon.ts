@@ -13,12 +13,10 @@ export interface DockerDaemonOptions {
 
 /**
  * The engine as runs see it across its restarts: one shared wait for it to answer again (runs
- * whose connection broke, steps that arrive while it is down), and whether it keeps containers
- * running while it restarts (`live-restore`).
+ * whose connection broke, steps that arrive while it is down).
  */
 export class DockerDaemon {
   private waiting: Promise<boolean> | undefined;
-  private liveRestoreKnown: Promise<boolean> | undefined;
 
   constructor(
     private readonly docker: Docker,
@@ -41,25 +39,11 @@ export class DockerDaemon {
     );
   }
 
-  /** Whether the engine keeps containers running while it restarts; read once per reconnection. */
-  liveRestore(): Promise<boolean> {
-    this.liveRestoreKnown ??= this.docker.info().then(
-      (info: { LiveRestoreEnabled?: boolean }) => info.LiveRestoreEnabled === true,
-      () => {
-        this.liveRestoreKnown = undefined;
-        return false;
-      },
-    );
-    return this.liveRestoreKnown;
-  }
-
   private async poll(): Promise<boolean> {
     const deadline = performance.now() + this.options.returnWithinMs;
     for (;;) {
       try {
         await this.docker.ping();
-        // The engine may have been restarted with other settings.
-        this.liveRestoreKnown = undefined;
         return true;
       } catch {
         if (performance.now() >= deadline) return false;
