@@ -2,10 +2,13 @@ import type Docker from 'dockerode';
 
 /** One container start or death the engine reported, by the step and attempt of its labels. */
 interface ContainerEvent {
-  status: 'start' | 'die';
+  status: 'start' | 'die' | 'kill';
   stepId: string;
   attempt: string;
   exitCode?: number;
+  /** The signal of a `kill`. */
+  signal?: string;
+  time: number;
   key: string;
 }
 
@@ -48,6 +51,18 @@ export class ContainerStarts {
     return [...starts].filter(([, count]) => count > 1).map(([key]) => key);
   }
 
+  /** The engine's events of one step, as lines (`12:00:01 start #1`, `… kill #1 signal 15`). */
+  eventsOf(stepId: string): string[] {
+    return this.#events
+      .filter((event) => event.stepId === stepId)
+      .map((event) => {
+        const at = new Date(event.time * 1000).toISOString().slice(11, 19);
+        const detail =
+          event.status === 'die' ? ` exit ${event.exitCode}` : event.signal ? ` signal ${event.signal}` : '';
+        return `${at} ${event.status} #${event.attempt}${detail}`;
+      });
+  }
+
   /** Steps with a container that exited 0 (finished its work) and a later start of another. */
   finishedThenRunAgain(): string[] {
     const finished = new Set<string>();
@@ -65,7 +80,11 @@ export class ContainerStarts {
       try {
         const stream = (await this.#docker.getEvents({
           since,
-          filters: { type: ['container'], event: ['start', 'die'], label: ['sandfleet.managed=true'] },
+          filters: {
+            type: ['container'],
+            event: ['start', 'die', 'kill'],
+            label: ['sandfleet.managed=true'],
+          },
         })) as NodeJS.ReadableStream;
         this.#stream = stream;
         let rest = '';
@@ -98,14 +117,20 @@ export class ContainerStarts {
     const labels = event.Actor?.Attributes ?? {};
     const stepId = labels['sandfleet.step-id'];
     const attempt = labels['sandfleet.attempt'];
-    if (stepId && attempt && (event.status === 'start' || event.status === 'die')) {
+    if (
+      stepId &&
+      attempt &&
+      (event.status === 'start' || event.status === 'die' || event.status === 'kill')
+    ) {
       const exitCode = labels.exitCode === undefined ? undefined : Number(labels.exitCode);
       this.#events.push({
         status: event.status,
         stepId,
         attempt,
+        time: event.time,
         key,
         ...(exitCode === undefined ? {} : { exitCode }),
+        ...(labels.signal === undefined ? {} : { signal: labels.signal }),
       });
     }
     return Math.max(since, event.time);

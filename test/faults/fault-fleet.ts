@@ -44,9 +44,26 @@ export interface FaultReport {
   finishedRunAgain: number;
   /** Containers of the fleet still on the engine after its workers stopped. */
   containersLeft: number;
+  /** Workers that had exited before the load was over (`w1: exit 1`, `w2: SIGKILL`). */
+  workersGone: string[];
   seconds: number;
-  /** Rows not terminal at the end, with what the workers logged about them (for diagnosis). */
-  stuckSteps: { id: string; status: string; log: string[] }[];
+  /**
+   * Steps that went wrong (not terminal, not succeeded, retried, or run again after finishing),
+   * with what the workers logged about them: the diagnosis a failed run prints.
+   */
+  troubled: TroubledStep[];
+}
+
+/** One step that did not simply succeed once, and the worker log lines naming it. */
+export interface TroubledStep {
+  id: string;
+  status: string;
+  attempts: number;
+  exitCode: number | null;
+  error: string | null;
+  /** The engine's start, kill and die events of its containers. */
+  engine: string[];
+  log: string[];
 }
 
 /**
@@ -124,21 +141,21 @@ export class FaultFleet {
     );
     await inject();
     const rows = await this.#terminalRows(ids, options.timeoutMs ?? 420_000);
+    const workersGone = this.workers.flatMap(({ workerId, process }) =>
+      process.exitCode !== null || process.signalCode !== null
+        ? [`${workerId}: ${process.signalCode ?? `exit ${process.exitCode}`}`]
+        : [],
+    );
     for (const worker of this.workers) worker.process.kill('SIGTERM');
     await Promise.all(this.workers.map((worker) => worker.exited));
     const left = (await this.dockerd.docker.listContainers({ all: true })).length;
-    const stuckSteps = [...rows]
-      .filter(([, row]) => row && !isTerminalStatus(row.status))
-      .map(([id, row]) => ({
-        id,
-        status: row?.status ?? 'missing',
-        log: this.workers.flatMap((worker) =>
-          worker.output
-            .join('')
-            .split('\n')
-            .filter((line) => line.includes(id)),
-        ),
-      }));
+    const runAgain = this.starts.finishedThenRunAgain();
+    const troubled = ids
+      .filter((id) => {
+        const row = rows.get(id);
+        return row?.status !== 'succeeded' || row.attempts > 1 || runAgain.includes(id);
+      })
+      .map((id) => this.#troubled(id, rows.get(id)));
     const byStatus: FaultReport['byStatus'] = {};
     for (const row of rows.values()) if (row) byStatus[row.status] = (byStatus[row.status] ?? 0) + 1;
     return {
@@ -149,10 +166,31 @@ export class FaultFleet {
       stuck: [...rows.values()].filter((row) => row && !isTerminalStatus(row.status)).length,
       retried: [...rows.values()].filter((row) => (row?.attempts ?? 0) > 1).length,
       attemptsRunTwice: this.starts.attemptsRunTwice().length,
-      finishedRunAgain: this.starts.finishedThenRunAgain().length,
+      finishedRunAgain: runAgain.length,
       containersLeft: left,
+      workersGone,
       seconds: Math.round((performance.now() - started) / 1000),
-      stuckSteps,
+      troubled,
+    };
+  }
+
+  /** A step's row and every worker log line naming it (at most 40, the last ones). */
+  #troubled(id: string, row: StepRecord | undefined): TroubledStep {
+    const log = this.workers.flatMap((worker, index) =>
+      worker.output
+        .join('')
+        .split('\n')
+        .filter((line) => line.includes(id))
+        .map((line) => `worker ${index}: ${line}`),
+    );
+    return {
+      id,
+      status: row?.status ?? 'missing',
+      attempts: row?.attempts ?? 0,
+      exitCode: row?.exitCode ?? null,
+      error: row?.error ?? null,
+      engine: this.starts.eventsOf(id),
+      log: log.slice(-40),
     };
   }
 
@@ -204,10 +242,24 @@ export function formatReport(report: FaultReport): string {
     ['containers run more than once for one attempt', report.attemptsRunTwice],
     ['finished containers run again', report.finishedRunAgain],
     ['containers left', report.containersLeft],
+    ['workers gone before the end', report.workersGone.join(', ') || 'none'],
     ['seconds', report.seconds],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   return [`fault: ${report.fault}`, ...rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`)].join(
     '\n',
   );
+}
+
+/** The report's troubled steps with their worker log lines, for a failed assertion's message. */
+export function formatTroubled(report: FaultReport): string {
+  return report.troubled
+    .map((step) =>
+      [
+        `step ${step.id}: ${step.status}, exit code ${step.exitCode ?? 'none'}, ${step.attempts} attempt(s)${step.error ? `, error: ${step.error}` : ''}`,
+        `    engine: ${step.engine.join(', ') || 'no events'}`,
+        ...step.log.map((line) => `    ${line}`),
+      ].join('\n'),
+    )
+    .join('\n');
 }

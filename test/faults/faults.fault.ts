@@ -1,12 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FaultFleet, type FaultReport, formatReport } from './fault-fleet.js';
+import { FaultFleet, type FaultReport, formatReport, formatTroubled } from './fault-fleet.js';
 
 const reports: FaultReport[] = [];
 
+/** A failed assertion's message: the table, then each troubled step with its worker log lines. */
+function diagnosis(report: FaultReport): string {
+  return `${formatReport(report)}\n${formatTroubled(report)}`;
+}
+
 /** Every accepted step ends succeeded exactly once, whatever was killed or restarted. */
 function expectNothingLost(report: FaultReport): void {
-  expect(report, formatReport(report)).toMatchObject({
+  expect(report, diagnosis(report)).toMatchObject({
     lost: 0,
     stuck: 0,
     attemptsRunTwice: 0,
@@ -64,7 +69,7 @@ describe.sequential('faults under load', () => {
       fleet.postgres.start();
     });
     expectNothingLost(report);
-    expect(report.finishedRunAgain, formatReport(report)).toBe(0);
+    expect(report.finishedRunAgain, diagnosis(report)).toBe(0);
   });
 
   it('restart the Docker daemon', async () => {
@@ -74,6 +79,6 @@ describe.sequential('faults under load', () => {
       await fleet.dockerd.start();
     });
     expectNothingLost(report);
-    expect(report.finishedRunAgain, formatReport(report)).toBe(0);
+    expect(report.finishedRunAgain, diagnosis(report)).toBe(0);
   });
 });
