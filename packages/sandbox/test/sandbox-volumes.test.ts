@@ -138,9 +138,11 @@ describe('size-limited homes', () => {
   it('binds the image again in place of an empty plain volume of its name', async () => {
     const frank = disks.agentId('frank');
     await runDisk(frank, 32, 'echo in-image > memo');
-    // What an engine restart in the middle of the volume's create leaves: a plain, empty volume.
+    // What an engine restart in the middle of the volume's create leaves: a plain volume, empty
+    // or with the empty `vault/` skeleton a run laid out in it.
     await docker.getVolume(HOME_PREFIX + frank).remove();
     await docker.createVolume({ Name: HOME_PREFIX + frank });
+    await runScript(frank, 'mkdir -p vault/shared');
     expect(await runDisk(frank, 32, 'cat memo')).toBe('in-image\n');
     const volume = await docker.getVolume(HOME_PREFIX + frank).inspect();
     expect(volume.Options).toMatchObject({ type: 'none', o: 'bind' });

@@ -55,10 +55,11 @@ export class HomeDisks {
     // The common case, without the 50-200 ms of a flock'd script: mounted and large enough.
     if (labelled !== undefined && (await isReady(image, mountPoint, sizeMb))) return;
     await mkdir(dirname(image), { recursive: true, mode: 0o700 });
-    if (from !== '' && (await exists(image)) && (await isEmptyDir(from))) {
-      // An empty plain volume beside our image holds nothing: the engine made it from a volume
-      // create its restart cut short (seen under a daemon restart), or a container create did.
-      // The image is the home; bind it in the plain volume's place.
+    if (from !== '' && (await exists(image)) && (await holdsNoFiles(from))) {
+      // A plain volume beside our image that holds no file (at most the empty `vault/` skeleton
+      // a run lays out) holds nothing: the engine made it from a volume create its restart cut
+      // short (seen under a daemon restart), or a container create did. The image is the home;
+      // bind it in the plain volume's place.
       await this.removePlain(volume.name, context);
       await this.create(volume, image, mountPoint, context);
       return this.ensure(volume, sizeMb, owner, context);
@@ -146,12 +147,20 @@ async function isReady(image: string, mountPoint: string, sizeMb: number): Promi
   }
 }
 
-/** Whether `path` is a directory with nothing in it (false when it cannot be read). */
-async function isEmptyDir(path: string): Promise<boolean> {
-  return readdir(path).then(
-    (entries) => entries.length === 0,
-    () => false,
-  );
+/** Entries past which a tree is taken to hold data without looking further. */
+const EMPTY_TREE_MAX_ENTRIES = 1000;
+
+/**
+ * Whether the directory `path` holds nothing but (nested) empty directories; false when it
+ * cannot be read or has more than {@link EMPTY_TREE_MAX_ENTRIES} entries.
+ */
+async function holdsNoFiles(path: string): Promise<boolean> {
+  try {
+    const entries = await readdir(path, { recursive: true, withFileTypes: true });
+    return entries.length <= EMPTY_TREE_MAX_ENTRIES && entries.every((entry) => entry.isDirectory());
+  } catch {
+    return false;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
