@@ -67,7 +67,9 @@ type RunOutcome = Omit<SandboxRunResult, 'containerId' | 'imageId' | 'timings'> 
 const since = (start: number) => Math.round(performance.now() - start);
 
 /** How long after an unexplained SIGTERM/SIGKILL exit the engine is given to stop answering, ms. */
-const ENGINE_SHUTDOWN_LOOK_MS = 1000;
+const ENGINE_SHUTDOWN_LOOK_MS = 5000;
+/** Between the pings of that look, ms. */
+const ENGINE_SHUTDOWN_PING_MS = 250;
 
 /**
  * One step attempt in one container: spawn → mount → inject → execute → stream → destroy. The
@@ -446,16 +448,23 @@ export class ContainerRun {
 
   /**
    * Whether an exit by SIGTERM/SIGKILL that nobody here asked for may be the engine stopping its
-   * containers as it shuts down (with or without live-restore): then the engine is about to stop
-   * answering, which a short look tells.
+   * containers as it shuts down (with or without live-restore): then the engine stops answering
+   * soon, which pings over {@link ENGINE_SHUTDOWN_LOOK_MS} tell. One ping is not enough: a
+   * shutting-down dockerd closes its listener but keeps serving open keep-alive connections
+   * while it stops containers (seen: 143 with the engine still answering a second later).
    */
   private async mayBeEngineShutdown(code: number | null): Promise<boolean> {
     if (this.stopReason || code === null || !STOPPED_BY_SIGNAL.has(code)) return false;
-    await sleep(ENGINE_SHUTDOWN_LOOK_MS);
-    return this.deps.docker.ping().then(
-      () => false,
-      () => true,
-    );
+    const deadline = performance.now() + ENGINE_SHUTDOWN_LOOK_MS;
+    while (performance.now() < deadline) {
+      await sleep(ENGINE_SHUTDOWN_PING_MS);
+      const answers = await this.deps.docker.ping().then(
+        () => true,
+        () => false,
+      );
+      if (!answers) return true;
+    }
+    return false;
   }
 
   /** The container's state once the engine answers again; `CONTAINER_LOST` when it is gone. */
