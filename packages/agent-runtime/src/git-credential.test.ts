@@ -60,7 +60,11 @@ describe('git credentials', () => {
   it('redact tokens from text and passwords from URLs', () => {
     expect(redactToken('fatal: tok in tok', 'tok')).toBe('fatal: *** in ***');
     expect(redactToken('fatal', undefined)).toBe('fatal');
-    expect(redactUrl('https://user:pw@git.example/a.git')).toBe('https://user:***@git.example/a.git');
+    expect(redactUrl('https://user:pw@git.example/a.git')).toBe('https://***@git.example/a.git');
+    expect(redactUrl("fatal: unable to access 'https://tok@h/a.git/': 403")).toBe(
+      "fatal: unable to access 'https://***@h/a.git/': 403",
+    );
+    expect(redactToken('clone -- http://u:pw@h/x.git', undefined)).toBe('clone -- http://***@h/x.git');
     expect(redactUrl('https://git.example/a.git')).toBe('https://git.example/a.git');
   });
 });

@@ -77,12 +77,18 @@ export function childGitAuthEnv(
   };
 }
 
-/** `text` with every occurrence of the token replaced by `***` (for git's messages). */
+/**
+ * `text` with every occurrence of the token, and the user info of every URL in it, replaced by
+ * `***` (for git's messages, which echo URLs, e.g. `fatal: unable to access 'https://u:pw@…'`).
+ */
 export function redactToken(text: string, token: string | undefined): string {
-  return token ? text.split(token).join('***') : text;
+  return redactUrl(token ? text.split(token).join('***') : text);
 }
 
-/** A URL with any password in it replaced by `***`, for events and messages. */
-export function redactUrl(repo: string): string {
-  return repo.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
+// `scheme://userinfo@`: a user and password, or a lone token (`https://token@host`).
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s@/"'?#]+@/gi;
+
+/** `text` with the user info of every http(s) or other `scheme://` URL in it replaced by `***`. */
+export function redactUrl(text: string): string {
+  return text.replace(URL_USERINFO, '$1***@');
 }

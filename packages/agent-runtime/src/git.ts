@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { parseConfigList, safeRepoConfig, writeRepoConfig } from './git-config-reset.js';
-import { type GitAuth, gitAuth, redactToken } from './git-credential.js';
+import { type GitAuth, gitAuth, redactToken, redactUrl } from './git-credential.js';
 
 /** Output kept from one git command, per stream (the end is kept: errors come last). */
 const MAX_CAPTURED = 64 * 1024;
@@ -83,7 +83,10 @@ export class GitCommandError extends Error {
   readonly outcome: GitOutcome;
 
   constructor(args: readonly string[], outcome: GitOutcome) {
-    super(`git ${args.join(' ')} exited ${outcome.code}: ${outcome.stderr.trim() || '(no output)'}`);
+    // The arguments hold the repository URL: its user info is masked like git's own messages.
+    super(
+      redactUrl(`git ${args.join(' ')} exited ${outcome.code}: ${outcome.stderr.trim() || '(no output)'}`),
+    );
     this.name = 'GitCommandError';
     this.outcome = outcome;
   }

@@ -344,6 +344,24 @@ const invalid: [string, unknown, string, string][] = [
     'must be a git URL (https://, http://, ssh://, git://, file:// or user@host:path)',
   ],
   [
+    'a workspace repo with a user and password',
+    { ...base, workspace: { repo: 'http://u:pw@git.example/x.git' } },
+    'workspace.repo',
+    'must not contain credentials; pass them as a secret (see docs/security.md)',
+  ],
+  [
+    'a workspace repo with a token as its user',
+    { ...base, workspace: { repo: 'https://ghp_token@github.com/acme/app.git' } },
+    'workspace.repo',
+    'must not contain credentials; pass them as a secret (see docs/security.md)',
+  ],
+  [
+    'an ssh workspace repo with a password',
+    { ...base, workspace: { repo: 'ssh://git:pw@git.example/x.git' } },
+    'workspace.repo',
+    'must not contain credentials; pass them as a secret (see docs/security.md)',
+  ],
+  [
     'a workspace branch that looks like an option',
     { ...base, workspace: { repo: 'https://x/y.git', branch: '--upload-pack=sh' } },
     'workspace.branch',
@@ -388,5 +406,13 @@ describe('StepSpec rejects', () => {
     expect(() => parse({ ...base, attempts: 0 })).toThrow(
       'invalid step spec: attempts: must be an integer between 1 and 20',
     );
+  });
+});
+
+describe('workspace.repo credentials', () => {
+  it('accepts ssh users, which name an account, and URLs without user info', () => {
+    for (const repo of ['ssh://git@git.example/x.git', 'git@github.com:acme/app.git', 'https://h/x@y.git']) {
+      expect(parse({ ...base, workspace: { repo } }).workspace?.repo).toBe(repo);
+    }
   });
 });

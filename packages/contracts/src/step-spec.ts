@@ -57,6 +57,17 @@ const GitArg = z
   .max(256, { error: 'must be at most 256 characters' })
   .regex(GIT_ARG, { error: 'must not start with - or contain whitespace' });
 
+/**
+ * Whether a repository URL carries a credential: any user info in an `http(s)://`, `git://` or
+ * `file://` URL (`https://u:pw@host`, `https://token@host`), a password in an `ssh://` one. The
+ * user of `ssh://git@host/x` or `git@host:x` names an account, not a secret, and is allowed.
+ */
+export function hasUrlCredentials(repo: string): boolean {
+  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)@/i.exec(repo);
+  if (!match) return false;
+  return (match[1] as string).toLowerCase() !== 'ssh' || (match[2] as string).includes(':');
+}
+
 /** A git repository the runtime clones for the step. */
 export const StepWorkspace = z.strictObject({
   repo: z
@@ -65,6 +76,10 @@ export const StepWorkspace = z.strictObject({
     .max(2048)
     .regex(/^(https?|ssh|git|file):\/\/\S+$|^[\w.-]+@[\w.-]+:\S+$/, {
       error: 'must be a git URL (https://, http://, ssh://, git://, file:// or user@host:path)',
+    })
+    // A credential in the URL would be stored with the spec (row, job, logs): it goes in a secret.
+    .refine((repo) => !hasUrlCredentials(repo), {
+      error: 'must not contain credentials; pass them as a secret (see docs/security.md)',
     }),
   ref: GitArg.optional(),
   branch: GitArg.optional(),

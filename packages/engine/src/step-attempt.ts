@@ -71,7 +71,8 @@ export async function runStepAttempt(
       text: stdoutText,
       event: async ({ name, data }) => {
         await publisher.runtime(name, data);
-        if (name === 'result') runtime = RuntimeResult.safeParse(data).data;
+        // Stored as the row's `result` and chat reply: redacted like the event just published.
+        if (name === 'result') runtime = RuntimeResult.safeParse(publisher.redactValue(data)).data;
       },
     },
     { maxEventBytes: input.limits.outputBytes },

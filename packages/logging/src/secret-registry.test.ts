@@ -21,11 +21,21 @@ describe('SecretRegistry', () => {
     expect(registry.redact('https://x/?key=p%40ss%20w%2Frd')).toBe('https://x/?key=***');
   });
 
-  it('ignores values shorter than minLength, which would garble every line', () => {
-    const registry = new SecretRegistry({ values: ['abc', 'abcd'] });
+  it('redacts a value of any length by default, and ignores values shorter than minLength', () => {
+    expect(new SecretRegistry({ values: ['k9!'] }).redact('pw k9! ok')).toBe('pw *** ok');
+    const registry = new SecretRegistry({ values: ['abc', 'abcd'], minLength: 4 });
     expect(registry.size).toBe(1);
     expect(registry.has('abc')).toBe(false);
-    expect(new SecretRegistry({ values: ['ab'], minLength: 1 }).redact('cab')).toBe('c***');
+  });
+
+  it('redacts the encoded forms step output is redacted with (hex, base64 at any offset)', () => {
+    const secret = 'tok-1234-xyz';
+    const registry = new SecretRegistry({ values: [secret] });
+    const hex = Buffer.from(secret).toString('hex');
+    const shifted = Buffer.from(`u:${secret}`).toString('base64');
+    expect(registry.redact(`h=${hex} b=${shifted}`)).not.toMatch(
+      new RegExp(`${hex}|${shifted.slice(3, 15)}`),
+    );
   });
 
   it('counts adds, forgetting a value only when every add is removed', () => {

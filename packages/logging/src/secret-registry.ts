@@ -1,8 +1,13 @@
+import { secretForms } from './secret-forms.js';
+
 /** Replacement of every redacted value. */
 export const REDACTED = '***';
 
-/** Values shorter than this are not redacted by default: replacing them would garble every line. */
-export const DEFAULT_MIN_SECRET_LENGTH = 4;
+/**
+ * Values shorter than this are not redacted by default. 1: a secret of any length is masked
+ * (docs/security.md, "Redaction": a short secret garbles text, but never passes).
+ */
+export const DEFAULT_MIN_SECRET_LENGTH = 1;
 
 export interface SecretRegistryOptions {
   /** Values registered from the start, for the registry's whole life. */
@@ -13,20 +18,13 @@ export interface SecretRegistryOptions {
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** How a value can appear in a log line: as is, JSON-escaped (once or twice), URL-encoded. */
-function spellings(value: string): string[] {
-  const json = JSON.stringify(value).slice(1, -1);
-  const jsonInJson = JSON.stringify(json).slice(1, -1);
-  return [value, json, jsonInJson, encodeURIComponent(value)];
-}
-
 /**
  * A shared, mutable set of secret values to blank out of text, e.g. every line a logger writes.
  *
  * Values are reference-counted: two steps that `add` the same value keep it redacted until both
  * have called `remove`, so one step ending never unmasks another's secret. Redaction is plain
- * substring replacement of the value's spellings (raw, JSON-escaped, URL-encoded); a secret that
- * is transformed otherwise (base64, split across two writes) is not recognised.
+ * substring replacement of every form {@link secretForms} lists (literal, escaped, URL-encoded,
+ * hex, base64 at each offset, …), the same set step output is redacted with.
  */
 export class SecretRegistry {
   readonly #counts = new Map<string, number>();
@@ -80,7 +78,7 @@ export class SecretRegistry {
 
   #regExp(): RegExp {
     if (this.#stale || this.#pattern === undefined) {
-      const all = new Set([...this.#counts.keys()].flatMap(spellings));
+      const all = new Set([...this.#counts.keys()].flatMap(secretForms));
       // Longest first, so a secret containing another is replaced whole.
       const alternatives = [...all].sort((a, b) => b.length - a.length).map(escapeRegExp);
       this.#pattern = new RegExp(alternatives.join('|'), 'g');

@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { OutputStream } from '@sandfleet/contracts';
-import type { RedactionStream, Redactor } from './redactor.js';
+import type { RedactedPiece, RedactionStream, Redactor } from './redactor.js';
 
 /** Options of {@link OutputCapture}. */
 export interface OutputCaptureOptions {
@@ -9,13 +9,14 @@ export interface OutputCaptureOptions {
   limitBytes: number;
 }
 
-/** What one write let through. */
+/** Text one write or end let through, for one stream. */
 export interface CapturedText {
+  stream: OutputStream;
   /** Redacted text to publish, possibly empty. */
   text: string;
   /** UTF-8 length of `text`. */
   bytes: number;
-  /** True exactly once: on the write whose text reached past the limit and was cut. */
+  /** True exactly once: on the text that reached past the limit and was cut. */
   hitLimit: boolean;
 }
 
@@ -24,16 +25,30 @@ interface StreamState {
   redaction: RedactionStream;
 }
 
+/** Raw characters `[start, end)` of the interleaved text came from `stream`. */
+interface Segment {
+  stream: OutputStream;
+  end: number;
+}
+
 /**
  * Turns raw stdout/stderr bytes into publishable text: decodes UTF-8 per stream (a character
- * split across chunks is decoded whole), redacts secrets per stream (a secret split across
- * chunks of the same stream is caught), and caps the total at `limitBytes` bytes of published
- * text, cutting on a character boundary. Keeps the published text as {@link captured}; memory
- * is bounded by the limit plus a few held-back characters per stream. @internal
+ * split across chunks is decoded whole), redacts secrets and caps the total at `limitBytes` bytes
+ * of published text, cutting on a character boundary. Keeps the published text as
+ * {@link captured}; memory is bounded by the limit plus a few held-back characters per stream.
+ *
+ * Redaction runs twice. First over stdout and stderr interleaved in arrival order, so a secret
+ * whose first part is written to one stream and the rest to the other is caught (its marker goes
+ * to the stream where it starts); then per stream, so a secret split across two writes of one
+ * stream with writes to the other in between is caught too. @internal
  */
 export class OutputCapture {
   readonly #limitBytes: number;
   readonly #streams: Record<OutputStream, StreamState>;
+  readonly #merged: RedactionStream;
+  /** Which stream each raw character of the interleaved text not yet let through came from. */
+  readonly #segments: Segment[] = [];
+  #mergedLength = 0;
   readonly #parts: string[] = [];
   #capturedBytes = 0;
   #rawBytes = 0;
@@ -47,6 +62,7 @@ export class OutputCapture {
       redaction: options.redactor.stream(),
     });
     this.#streams = { stdout: state(), stderr: state() };
+    this.#merged = options.redactor.stream();
   }
 
   /** Bytes the step printed, including those dropped beyond the limit. */
@@ -65,23 +81,59 @@ export class OutputCapture {
     return this.#joined;
   }
 
-  /** Takes one raw chunk of `stream`. */
-  write(stream: OutputStream, chunk: Uint8Array): CapturedText {
+  /** Takes one raw chunk of `stream`; returns what may be published now, per stream, in order. */
+  write(stream: OutputStream, chunk: Uint8Array): CapturedText[] {
     this.#rawBytes += chunk.byteLength;
-    if (this.#truncated) return { text: '', bytes: 0, hitLimit: false };
-    const { decoder, redaction } = this.#streams[stream];
-    return this.#admit(redaction.push(decoder.write(chunk)));
+    if (this.#truncated) return [];
+    return this.#feed(stream, this.#streams[stream].decoder.write(chunk));
   }
 
-  /** Ends `stream`: releases a trailing partial character and any held-back text. */
-  end(stream: OutputStream): CapturedText {
-    if (this.#truncated) return { text: '', bytes: 0, hitLimit: false };
-    const { decoder, redaction } = this.#streams[stream];
-    return this.#admit(redaction.push(decoder.end()) + redaction.end());
+  /** Ends both streams: releases trailing partial characters and all held-back text. */
+  end(): CapturedText[] {
+    if (this.#truncated) return [];
+    const out: CapturedText[] = [];
+    for (const stream of ['stdout', 'stderr'] as const) {
+      out.push(...this.#feed(stream, this.#streams[stream].decoder.end()));
+    }
+    out.push(...this.#perStream(this.#merged.endPieces()));
+    for (const stream of ['stdout', 'stderr'] as const) {
+      out.push(...this.#admit(stream, this.#streams[stream].redaction.end()));
+    }
+    return out;
   }
 
-  #admit(text: string): CapturedText {
-    if (text.length === 0) return { text, bytes: 0, hitLimit: false };
+  /** Passes decoded text of `stream` to the interleaved redaction, noting where it came from. */
+  #feed(stream: OutputStream, text: string): CapturedText[] {
+    if (text.length === 0) return [];
+    this.#mergedLength += text.length;
+    const last = this.#segments.at(-1);
+    if (last?.stream === stream) last.end = this.#mergedLength;
+    else this.#segments.push({ stream, end: this.#mergedLength });
+    return this.#perStream(this.#merged.pushPieces(text));
+  }
+
+  /** Splits pieces of the interleaved redaction by stream and passes them through each stream's. */
+  #perStream(pieces: readonly RedactedPiece[]): CapturedText[] {
+    const out: CapturedText[] = [];
+    for (const piece of pieces) {
+      let at = piece.at;
+      let text = piece.text;
+      while (text.length > 0) {
+        while ((this.#segments[0]?.end ?? Number.POSITIVE_INFINITY) <= at) this.#segments.shift();
+        const segment = this.#segments[0] as Segment;
+        // A marker belongs wholly to the stream its secret starts in; raw text is cut where the stream changes.
+        const length = piece.redacted ? text.length : Math.min(text.length, segment.end - at);
+        const part = text.slice(0, length);
+        out.push(...this.#admit(segment.stream, this.#streams[segment.stream].redaction.push(part)));
+        text = text.slice(length);
+        at += length;
+      }
+    }
+    return out;
+  }
+
+  #admit(stream: OutputStream, text: string): CapturedText[] {
+    if (text.length === 0 || this.#truncated) return [];
     const room = this.#limitBytes - this.#capturedBytes;
     let bytes = Buffer.byteLength(text);
     let hitLimit = false;
@@ -96,7 +148,7 @@ export class OutputCapture {
       this.#capturedBytes += bytes;
       this.#joined = undefined;
     }
-    return { text, bytes, hitLimit };
+    return [{ stream, text, bytes, hitLimit }];
   }
 }
 

@@ -1,22 +1,33 @@
+import { secretForms } from '@sandfleet/logging';
+
 /** What every redacted secret is replaced with. */
 export const REDACTED = '***';
 
 /**
- * Secrets shorter than this many characters (UTF-16 code units) are not redacted: replacing
- * every `a1` or `yes` in the output would destroy it while protecting next to nothing.
+ * Secrets shorter than this many characters (UTF-16 code units) are not redacted. 1: every
+ * secret is, whatever its length (docs/security.md, "Redaction").
  */
-export const MIN_SECRET_LENGTH = 4;
+export const MIN_SECRET_LENGTH = 1;
 
 /** A half-open range `[start, end)` of characters to redact. */
 type Span = [start: number, end: number];
 
+/** Redacted text let through, and where in the raw text (counted from the stream's start) it begins. */
+export interface RedactedPiece {
+  /** Offset in the raw text of the first character this piece stands for. */
+  at: number;
+  text: string;
+  /** Whether `text` is a marker ({@link REDACTED}) standing for a secret, not raw text. */
+  redacted: boolean;
+}
+
 /**
  * Replaces secret values in text with {@link REDACTED}. Pure: no I/O, no shared state.
  *
- * Each secret of at least {@link MIN_SECRET_LENGTH} characters is searched for as is, and as the
- * base64 of its UTF-8 bytes in both the standard and the url-safe alphabet (without `=` padding,
- * so padded and unpadded forms are both caught). Overlapping or adjacent matches, of one secret
- * or several, are merged and replaced by a single marker, so no fragment of a secret survives.
+ * Each secret is searched for in every form `secretForms` (@sandfleet/logging) lists: the
+ * literal, its JSON/XML/shell/URL escapes, hex, %-encoding, base64 at each of the three offsets
+ * in both alphabets, wrapped base64, … Overlapping or adjacent matches, of one secret or several,
+ * are merged and replaced by a single marker, so no fragment of a secret survives.
  *
  * For text arriving in pieces use {@link Redactor.stream}, which also catches a secret split
  * across pieces.
@@ -32,10 +43,7 @@ export class Redactor {
     const patterns = new Set<string>();
     for (const secret of secrets) {
       if (secret.length < MIN_SECRET_LENGTH) continue;
-      const bytes = Buffer.from(secret, 'utf8');
-      for (const form of [secret, bytes.toString('base64').replace(/=+$/, ''), bytes.toString('base64url')]) {
-        if (form.length >= MIN_SECRET_LENGTH) patterns.add(form);
-      }
+      for (const form of secretForms(secret)) patterns.add(form);
     }
     this.patterns = [...patterns].sort((a, b) => b.length - a.length);
     this.maxPatternLength = this.patterns[0]?.length ?? 0;
@@ -126,6 +134,8 @@ export class RedactionStream {
   readonly #redactor: Redactor;
   /** Raw text kept for matching: the held-back tail, possibly preceded by redacted context. */
   #tail = '';
+  /** Offset in the whole raw text of `#tail`'s first character. */
+  #base = 0;
   /** How many characters at the start of `#tail` were already emitted (as part of a marker). */
   #emitted = 0;
   /** Whether the output so far ends with a marker, which a secret starting right there extends. */
@@ -142,17 +152,34 @@ export class RedactionStream {
 
   /** Adds `text`; returns the redacted text now safe to emit (possibly empty). */
   push(text: string): string {
-    if (!this.#redactor.enabled) return text;
-    return this.#process(this.#tail + text, false);
+    return joinPieces(this.pushPieces(text));
   }
 
   /** Ends the text: returns everything still held back, redacted. The stream can be reused. */
   end(): string {
-    if (!this.#redactor.enabled) return '';
+    return joinPieces(this.endPieces());
+  }
+
+  /**
+   * {@link push}, as pieces that say which raw characters each stands for (a marker stands at the
+   * start of its secret), e.g. to tell which of two interleaved streams a piece belongs to.
+   */
+  pushPieces(text: string): RedactedPiece[] {
+    if (!this.#redactor.enabled) {
+      const at = this.#base;
+      this.#base += text.length;
+      return text.length === 0 ? [] : [{ at, text, redacted: false }];
+    }
+    return this.#process(this.#tail + text, false);
+  }
+
+  /** {@link end}, as pieces (see {@link pushPieces}). */
+  endPieces(): RedactedPiece[] {
+    if (!this.#redactor.enabled) return [];
     return this.#process(this.#tail, true);
   }
 
-  #process(text: string, final: boolean): string {
+  #process(text: string, final: boolean): RedactedPiece[] {
     const spans = this.#redactor.findSpans(text);
     // Any secret still to complete starts at or after `keepFrom`, so text before it is final.
     const keepFrom = final ? text.length : text.length - this.#redactor.pendingSuffixLength(text);
@@ -163,26 +190,33 @@ export class RedactionStream {
       if (start < cut && cut < end) cut = end;
       if (start >= cut) break;
     }
-    let out = '';
+    const base = this.#base;
+    const out: RedactedPiece[] = [];
     let position = this.#emitted;
     for (const [start, end] of spans) {
       if (end <= position) continue;
       if (start >= cut) break;
       if (start > position) {
-        out += text.slice(position, start);
+        out.push({ at: base + position, text: text.slice(position, start), redacted: false });
         this.#markerOpen = false;
       }
-      if (!this.#markerOpen || start > this.#emitted) out += REDACTED;
+      if (!this.#markerOpen || start > this.#emitted)
+        out.push({ at: base + start, text: REDACTED, redacted: true });
       this.#markerOpen = true;
       position = end;
     }
     if (position < cut) {
-      out += text.slice(position, cut);
+      out.push({ at: base + position, text: text.slice(position, cut), redacted: false });
       this.#markerOpen = false;
     }
     const from = Math.min(keepFrom, cut);
     this.#tail = text.slice(from);
+    this.#base = base + from;
     this.#emitted = cut - from;
     return out;
   }
+}
+
+function joinPieces(pieces: readonly RedactedPiece[]): string {
+  return pieces.length === 1 ? (pieces[0] as RedactedPiece).text : pieces.map((piece) => piece.text).join('');
 }

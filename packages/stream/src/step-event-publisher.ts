@@ -94,9 +94,14 @@ export class StepEventPublisher {
     return new StepEventPublisher(config, last === undefined ? 0 : lastSeqOf(config.stepId, last));
   }
 
-  /** `text` with this step's secret values (and their base64 forms) replaced by `***`. */
+  /** `text` with this step's secret values, in every form the output is redacted in, replaced by `***`. */
   redact(text: string): string {
     return this.#redactor.redact(text);
+  }
+
+  /** A copy of a JSON-like value (a runtime result) with every string in it redacted like {@link redact}. */
+  redactValue<T>(value: T): T {
+    return this.#redactor.redactValue(value);
   }
 
   /** The redacted output text as published, stdout and stderr interleaved, at most `outputLimitBytes`. */
@@ -141,7 +146,7 @@ export class StepEventPublisher {
    */
   async output(stream: OutputStream, chunk: Uint8Array): Promise<void> {
     this.#assertOpen();
-    this.#append(stream, this.#capture.write(stream, chunk));
+    this.#append(this.#capture.write(stream, chunk));
     while (this.#pendingBytes >= this.#config.flushBytes && this.#writer && !this.#failure) {
       await this.#inFlight;
     }
@@ -214,7 +219,11 @@ export class StepEventPublisher {
     return redacted;
   }
 
-  #append(stream: OutputStream, { text, bytes, hitLimit }: CapturedText): void {
+  #append(captured: readonly CapturedText[]): void {
+    for (const { stream, text, bytes, hitLimit } of captured) this.#appendText(stream, text, bytes, hitLimit);
+  }
+
+  #appendText(stream: OutputStream, text: string, bytes: number, hitLimit: boolean): void {
     if (text.length > 0) {
       if (this.#buffer && this.#buffer.stream !== stream) this.#closeBuffer();
       if (!this.#buffer) {
@@ -233,8 +242,7 @@ export class StepEventPublisher {
 
   /** Releases held-back output of both streams and cuts the buffer (before finishing or closing). */
   #endOutput(): void {
-    this.#append('stdout', this.#capture.end('stdout'));
-    this.#append('stderr', this.#capture.end('stderr'));
+    this.#append(this.#capture.end());
     this.#closeBuffer();
   }
 
