@@ -53,6 +53,34 @@ export class ChatRepository {
     });
   }
 
+  /**
+   * Records `agentId` as the owner of `sessionId` unless it has one; returns the owner (the
+   * agent that started the session, which may be another one).
+   */
+  async claimSession(sessionId: string, agentId: string): Promise<string> {
+    return this.#run(undefined, async () => {
+      const inserted = await this.#db
+        .insertInto('chat_sessions')
+        .values({ session_id: sessionId, agent_id: agentId })
+        .onConflict((conflict) => conflict.column('session_id').doNothing())
+        .returning('agent_id')
+        .executeTakeFirst();
+      return inserted?.agent_id ?? ((await this.sessionOwner(sessionId)) as string);
+    });
+  }
+
+  /** The agent owning `sessionId`, or undefined for a session not started yet. */
+  async sessionOwner(sessionId: string): Promise<string | undefined> {
+    return this.#run(undefined, async () => {
+      const row = await this.#db
+        .selectFrom('chat_sessions')
+        .select('agent_id')
+        .where('session_id', '=', sessionId)
+        .executeTakeFirst();
+      return row?.agent_id;
+    });
+  }
+
   /** The session's turns in the order they were recorded; `excludeStepId` leaves out that step's own. */
   async list(
     sessionId: string,

@@ -53,6 +53,8 @@ export interface StepsTable {
   updated_at: GeneratedTimestamp;
   /** File contents of a step that has not ended (for re-queueing it); null once it ends. */
   pending_files: NullableJsonb<StepFile[]>;
+  /** Name of the API token that enqueued the step; null for raw-BullMQ producers. */
+  producer: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The Kysely schema of the Sandfleet database. */
@@ -67,9 +69,17 @@ export interface ChatMessagesTable {
   created_at: Generated<Date>;
 }
 
+/** Table `chat_sessions`: the agent owning each chat session (the one that started it). */
+export interface ChatSessionsTable {
+  session_id: string;
+  agent_id: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   steps: StepsTable;
   chat_messages: ChatMessagesTable;
+  chat_sessions: ChatSessionsTable;
 }
 
 export type StepRow = Selectable<StepsTable>;

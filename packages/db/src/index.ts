@@ -6,6 +6,7 @@ export {
 } from './chat-repository.js';
 export type {
   ChatMessagesTable,
+  ChatSessionsTable,
   Database,
   NewStepRow,
   StepRow,

@@ -11,6 +11,11 @@ export const MAX_LIST_LIMIT = 500;
 export interface StepListFilter {
   status?: StepStatus;
   agentId?: string;
+  /**
+   * Only steps whose agent matches one of these globs (`*` any run, `?` one character): a
+   * token's scope, applied in SQL so pages stay full. An empty list matches nothing.
+   */
+  agentGlobs?: readonly string[];
   runId?: string;
   label?: { key: string; value: string };
   /** Only steps created strictly after this instant. */
@@ -21,6 +26,11 @@ export interface StepListFilter {
   limit?: number;
   /** `nextCursor` of the previous page. */
   cursor?: string;
+}
+
+/** A scope glob as a SQL `LIKE` pattern (escape `\\`): `*` → `%`, `?` → `_`, the rest literal. */
+export function globToLike(glob: string): string {
+  return glob.replace(/[\\%_*?]/g, (c) => (c === '*' ? '%' : c === '?' ? '_' : `\\${c}`));
 }
 
 /** One page of steps, newest first. */

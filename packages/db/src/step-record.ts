@@ -46,6 +46,7 @@ export const STEP_SUMMARY_COLUMNS = [
   'finished_at',
   'duration_ms',
   'updated_at',
+  'producer',
 ] as const satisfies readonly (keyof StepRow)[];
 
 export type StepSummaryRow = Pick<StepRow, (typeof STEP_SUMMARY_COLUMNS)[number]>;
@@ -80,6 +81,7 @@ export function toStepSummary(row: StepSummaryRow): StepSummary {
     finishedAt: row.finished_at,
     durationMs: row.duration_ms,
     updatedAt: row.updated_at,
+    producer: row.producer,
   };
 }
 

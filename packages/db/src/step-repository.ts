@@ -12,7 +12,7 @@ import type { Database, StepRow } from './database.js';
 import { DbError, toDbError } from './errors.js';
 import { type JsonbText, toJsonb, toPgText } from './pg-value.js';
 import { decodeStepCursor, encodeStepCursor } from './step-cursor.js';
-import { resolveLimit, type StepListFilter, type StepPage } from './step-list-filter.js';
+import { globToLike, resolveLimit, type StepListFilter, type StepPage } from './step-list-filter.js';
 import { STEP_SUMMARY_COLUMNS, type StepRecord, toStepRecord, toStepSummary } from './step-record.js';
 import { restoreStepSpec, toStoredStepSpec } from './stored-step-spec.js';
 
@@ -23,6 +23,8 @@ export interface NewStep {
   spec: StepSpec;
   /** @defaultValue `spec.attempts` */
   maxAttempts?: number;
+  /** Name of the API token enqueueing it. @defaultValue null (a raw-BullMQ producer) */
+  producer?: string | null;
 }
 
 export interface MarkRunningInput {
@@ -165,11 +167,29 @@ export class StepRepository {
           priority: spec.priority ?? null,
           max_attempts: maxAttempts,
           pending_files: spec.files.length === 0 ? null : jsonb(spec.files, 'files', context),
+          producer: step.producer ?? null,
         })
         .onConflict((conflict) => conflict.column('id').doNothing())
         .returning('id')
         .execute();
       return { inserted: rows.length > 0 };
+    });
+  }
+
+  /**
+   * Deletes a step that never started (`queued`, no attempt): the undo of {@link insertQueued}
+   * when its job could not be added. Returns whether a row was deleted.
+   */
+  async deleteQueued(id: string): Promise<boolean> {
+    return this.#run({ stepId: id }, async () => {
+      const rows = await this.#db
+        .deleteFrom('steps')
+        .where('id', '=', id)
+        .where('status', '=', 'queued')
+        .where('attempts', '=', 0)
+        .returning('id')
+        .execute();
+      return rows.length > 0;
     });
   }
 
@@ -358,6 +378,12 @@ export class StepRepository {
         .select(CURSOR_CREATED_AT.as('cursor_created_at'));
       if (filter.status !== undefined) query = query.where('status', '=', filter.status);
       if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
+      if (filter.agentGlobs !== undefined) {
+        const patterns = filter.agentGlobs.map(globToLike);
+        query = query.where(
+          patterns.length === 0 ? sql<boolean>`false` : sql<boolean>`agent_id like any(${patterns}::text[])`,
+        );
+      }
       if (filter.runId !== undefined) query = query.where('run_id', '=', filter.runId);
       if (label !== undefined) query = query.where(sql<boolean>`labels @> ${label}::jsonb`);
       if (filter.createdAfter !== undefined) query = query.where('created_at', '>', filter.createdAfter);
@@ -404,6 +430,19 @@ export class StepRepository {
         const spec = restoreStepSpec(record.spec, row.pending_files);
         return spec === undefined ? { record } : { record, spec };
       });
+    });
+  }
+
+  /** Steps `producer` enqueued that have not ended (`queued` or `running`): a token's queued quota. */
+  async countUnfinished(producer: string): Promise<number> {
+    return this.#run({}, async () => {
+      const row = await this.#db
+        .selectFrom('steps')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('producer', '=', producer)
+        .where('status', 'in', ['queued', 'running'])
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
     });
   }
 

@@ -4,10 +4,11 @@ import type { StepQueue } from '@sandfleet/queue';
 import type { CancelBus } from '@sandfleet/stream';
 import { stepNotFound } from './errors.js';
 import type { StepOutcomes } from './step-outcomes.js';
+import { assertStepVisible, type Principal } from './step-scope.js';
 
 /** Dependencies of {@link StepCanceller}. */
 export interface StepCancellerDeps {
-  steps: Pick<StepRepository, 'requestCancel'>;
+  steps: Pick<StepRepository, 'requestCancel' | 'get'>;
   queue: Pick<StepQueue, 'removeQueued'>;
   cancelBus: Pick<CancelBus, 'publish'>;
   outcomes: Pick<StepOutcomes, 'cancel'>;
@@ -33,8 +34,16 @@ export class StepCanceller {
     this.#deps = deps;
   }
 
-  /** @throws StepsError `STEP_NOT_FOUND` for an unknown id. */
-  async cancel(stepId: string): Promise<CancelResult> {
+  /**
+   * @param principal - who cancels: another agent's step is refused before anything changes.
+   * @throws StepsError `STEP_NOT_FOUND` for an unknown id, `FORBIDDEN` for another agent's step.
+   */
+  async cancel(stepId: string, principal?: Principal): Promise<CancelResult> {
+    if (principal?.scope.agents !== undefined) {
+      const current = await this.#deps.steps.get(stepId);
+      if (!current) throw stepNotFound(stepId);
+      assertStepVisible(principal, current.agentId);
+    }
     const row = await this.#deps.steps.requestCancel(stepId);
     if (!row) throw stepNotFound(stepId);
     if (isTerminalStatus(row.status)) return { stepId, status: row.status, accepted: false };

@@ -1,9 +1,22 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { parseOrThrow, SandfleetError, StepSpec } from '@sandfleet/contracts';
+import type { ChatRepository, StepRepository } from '@sandfleet/db';
 import type { EnqueueResult, StepQueue } from '@sandfleet/queue';
+import { chatSessionConflict } from './errors.js';
+import { assertSpecAllowed, assertStepVisible, type Principal } from './step-scope.js';
+import type { TokenQuotas } from './token-quotas.js';
 
-/** Dependencies of {@link enqueueStep}. */
+/** What enqueueing as a {@link Principal} needs besides the queue: the rows it records first. */
+export interface TenantStores {
+  steps: Pick<StepRepository, 'insertQueued' | 'get' | 'deleteQueued' | 'countUnfinished'>;
+  chats: Pick<ChatRepository, 'claimSession'>;
+  quotas: Pick<TokenQuotas, 'assertJobSize' | 'assertQueued' | 'takeCreate'>;
+}
+
+/** Dependencies of {@link enqueueStep}; `tenancy` is required with `options.principal`. */
 export interface EnqueueStepDeps {
   queue: Pick<StepQueue, 'enqueue'>;
+  tenancy?: TenantStores;
 }
 
 /** Options of {@link enqueueStep}. */
@@ -13,6 +26,10 @@ export interface EnqueueStepOptions {
    * {@link stepIdForKey}). A spec with an `id` is idempotent by it already.
    */
   idempotencyKey?: string;
+  /** Who enqueues: checked against its scope and quotas, recorded as the row's `producer`. */
+  principal?: Principal;
+  /** The image a spec without `image` runs, checked against the principal's images. */
+  defaultImage?: string;
 }
 
 /**
@@ -44,5 +61,54 @@ export function enqueueStep(
   spec: unknown,
   options: EnqueueStepOptions = {},
 ): Promise<EnqueueResult> {
-  return deps.queue.enqueue(withIdempotentId(spec, options.idempotencyKey));
+  const input = withIdempotentId(spec, options.idempotencyKey);
+  if (!options.principal) return deps.queue.enqueue(input);
+  if (!deps.tenancy) throw new TypeError('enqueueStep: a principal needs deps.tenancy');
+  return enqueueAs(deps.queue, deps.tenancy, options.principal, input, options.defaultImage);
+}
+
+const UNDONE_ON: ReadonlySet<string> = new Set(['QUEUE_UNAVAILABLE', 'QUEUE_FULL']);
+
+/**
+ * Enqueue on behalf of a token: scope (agent, secrets, image, chat session), then quotas, then
+ * the `queued` row with its `producer`, then the job (the queue finds the row and adds only the
+ * job). A job Redis could not take (unreachable, or at `maxmemory`) leaves no row behind.
+ */
+async function enqueueAs(
+  queue: Pick<StepQueue, 'enqueue'>,
+  stores: TenantStores,
+  principal: Principal,
+  input: unknown,
+  defaultImage: string | undefined,
+): Promise<EnqueueResult> {
+  const parsed = parseOrThrow(StepSpec, input, 'step spec');
+  const id = parsed.id ?? randomUUID();
+  assertSpecAllowed(principal, parsed, defaultImage);
+  stores.quotas.assertJobSize(principal, parsed);
+  const existing = await stores.steps.get(id);
+  if (existing) {
+    // Idempotent by id, but only for what the token may see.
+    assertStepVisible(principal, existing.agentId);
+    return queue.enqueue({ ...(input as object), id });
+  }
+  if (parsed.kind === 'chat' && parsed.chatSessionId !== undefined) {
+    const owner = await stores.chats.claimSession(parsed.chatSessionId, parsed.agentId);
+    if (owner !== parsed.agentId) throw chatSessionConflict(parsed.chatSessionId, parsed.agentId);
+  }
+  stores.quotas.assertQueued(principal, await stores.steps.countUnfinished(principal.name));
+  stores.quotas.takeCreate(principal);
+  const { inserted } = await stores.steps.insertQueued({
+    id,
+    spec: { ...parsed, id },
+    producer: principal.name,
+  });
+  try {
+    const result = await queue.enqueue({ ...(input as object), id });
+    return { id: result.id, created: inserted };
+  } catch (error) {
+    // Redis was unreachable or full: no job was added, so the row goes too (nothing is written).
+    if (inserted && error instanceof SandfleetError && UNDONE_ON.has(error.code))
+      await stores.steps.deleteQueued(id).catch(() => false);
+    throw error;
+  }
 }

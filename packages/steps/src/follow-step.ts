@@ -3,6 +3,7 @@ import type { StepRepository } from '@sandfleet/db';
 import type { StepQueue } from '@sandfleet/queue';
 import type { EventSubscriber } from '@sandfleet/stream';
 import { stepNotFound } from './errors.js';
+import { assertStepVisible, type Principal } from './step-scope.js';
 
 /**
  * How long following an already finished step waits for its `finished` event: the row turns
@@ -25,6 +26,8 @@ export interface FollowStepOptions {
   signal?: AbortSignal;
   /** @defaultValue {@link FINISHED_GRACE_MS} */
   finishedGraceMs?: number;
+  /** Who follows: another agent's step is `FORBIDDEN` (a job with no row yet is, to a scoped token). */
+  principal?: Principal;
 }
 
 /**
@@ -41,6 +44,7 @@ export async function followStep(
   const row = await deps.steps.get(stepId);
   // A step enqueued by a plain BullMQ producer has a job but no row until a worker takes it.
   if (!row && (await deps.queue.jobState(stepId)) === 'unknown') throw stepNotFound(stepId);
+  assertStepVisible(options.principal, row?.agentId);
   const signals = options.signal ? [options.signal] : [];
   if (row && isTerminalStatus(row.status))
     signals.push(AbortSignal.timeout(options.finishedGraceMs ?? FINISHED_GRACE_MS));

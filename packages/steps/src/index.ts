@@ -1,12 +1,14 @@
 export { type CancelResult, StepCanceller, type StepCancellerDeps } from './cancel-step.js';
+export { type ListChatMessagesDeps, listChatMessages } from './chat-session.js';
 export {
   type EnqueueStepDeps,
   type EnqueueStepOptions,
   enqueueStep,
   stepIdForKey,
+  type TenantStores,
   withIdempotentId,
 } from './enqueue-step.js';
-export { StepsError, type StepsErrorCode } from './errors.js';
+export { chatSessionConflict, StepsError, type StepsErrorCode } from './errors.js';
 export {
   FINISHED_GRACE_MS,
   type FollowStepDeps,
@@ -23,3 +25,16 @@ export {
   type StepOutcomesDeps,
   type StoreWrite,
 } from './step-outcomes.js';
+export {
+  assertAllowed,
+  assertSpecAllowed,
+  assertStepVisible,
+  forbidden,
+  isAllowed,
+  matchesGlobs,
+  type Principal,
+  type ScopeDimension,
+  type TokenQuotaLimits,
+  type TokenScope,
+} from './step-scope.js';
+export { jobBytes, TokenQuotas, type TokenQuotasOptions } from './token-quotas.js';

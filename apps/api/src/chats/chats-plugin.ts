@@ -1,11 +1,13 @@
 import { ID_PATTERN, parseOrThrow } from '@sandfleet/contracts';
+import { enqueueStep, listChatMessages, type TokenQuotas } from '@sandfleet/steps';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.js';
 import { chatMessageListSchema, commonErrors, enqueueResultSchema, errorSchema } from '../openapi-schemas.js';
+import { withRetryAfter } from '../steps/retry-after.js';
 
 /** Options of {@link chatsPlugin}. */
-export type ChatsPluginOptions = Pick<ApiDeps, 'db' | 'queue'>;
+export type ChatsPluginOptions = Pick<ApiDeps, 'db' | 'queue'> & { quotas: TokenQuotas };
 
 const TAGS = ['chats'];
 
@@ -32,7 +34,8 @@ const sessionParamsSchema = {
 /**
  * `/v1/chats/{sessionId}/messages`: a user message enqueues a `kind: chat` step of the session
  * (its `input` is the message); the step's reply is recorded as the assistant message. GET lists
- * the session's messages oldest first.
+ * the session's messages oldest first. A session belongs to the agent that started it: another
+ * agent's message gets 409 `CHAT_SESSION_CONFLICT`, a token not scoped to the owner 403.
  */
 export async function chatsPlugin(app: FastifyInstance, deps: ChatsPluginOptions): Promise<void> {
   app.post(
@@ -49,6 +52,9 @@ export async function chatsPlugin(app: FastifyInstance, deps: ChatsPluginOptions
         response: {
           202: { description: 'accepted', ...enqueueResultSchema },
           400: errorSchema,
+          403: errorSchema,
+          409: { ...errorSchema, description: 'the session belongs to another agent' },
+          429: errorSchema,
           ...commonErrors,
         },
       },
@@ -56,12 +62,12 @@ export async function chatsPlugin(app: FastifyInstance, deps: ChatsPluginOptions
     async (request, reply) => {
       const { sessionId } = parseOrThrow(SessionParams, request.params, 'chat session');
       const { content, ...rest } = parseOrThrow(ChatMessageBody, request.body, 'chat message');
-      const result = await deps.queue.enqueue({
-        ...rest,
-        kind: 'chat',
-        chatSessionId: sessionId,
-        input: content,
-      });
+      const { principal } = request;
+      const tenancy = { steps: deps.db.steps, chats: deps.db.chats, quotas: deps.quotas };
+      const spec = { ...rest, kind: 'chat', chatSessionId: sessionId, input: content };
+      const result = await withRetryAfter(reply, () =>
+        enqueueStep({ queue: deps.queue, tenancy }, spec, principal ? { principal } : {}),
+      );
       return reply.status(202).send(result);
     },
   );
@@ -75,13 +81,14 @@ export async function chatsPlugin(app: FastifyInstance, deps: ChatsPluginOptions
         params: sessionParamsSchema,
         response: {
           200: chatMessageListSchema,
+          403: errorSchema,
           ...commonErrors,
         },
       },
     },
     async (request) => {
       const { sessionId } = parseOrThrow(SessionParams, request.params, 'chat session');
-      const turns = await deps.db.chats.list(sessionId);
+      const turns = await listChatMessages(deps.db, sessionId, request.principal);
       return {
         items: turns.map((turn) => ({
           role: turn.role,

@@ -1,4 +1,4 @@
-import { enqueueStep, getStep, listSteps } from '@sandfleet/steps';
+import { enqueueStep, getStep, listSteps, type TokenQuotas } from '@sandfleet/steps';
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api-deps.js';
 import {
@@ -12,17 +12,19 @@ import {
   stepSpecBodySchema,
 } from '../openapi-schemas.js';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyKey } from './idempotency-key.js';
+import { withRetryAfter } from './retry-after.js';
 import { parseStepListQuery } from './step-list-query.js';
 
 /** Options of {@link stepsPlugin}. */
-export type StepsPluginOptions = Pick<ApiDeps, 'db' | 'queue' | 'canceller'>;
+export type StepsPluginOptions = Pick<ApiDeps, 'db' | 'queue' | 'canceller'> & { quotas: TokenQuotas };
 
 const TAGS = ['steps'];
 
 /**
  * `/v1/steps`: enqueue (idempotent by spec id or `Idempotency-Key`), list with filters and
  * cursor pagination, read one, cancel. Bodies and queries are validated with the contracts' zod
- * schemas; failures are `VALIDATION_FAILED` naming each bad field.
+ * schemas; failures are `VALIDATION_FAILED` naming each bad field. Each use case gets the request's
+ * principal: outside its scope is 403 `FORBIDDEN`, past its quotas 429 `RATE_LIMITED`.
  */
 export async function stepsPlugin(app: FastifyInstance, deps: StepsPluginOptions): Promise<void> {
   app.post(
@@ -44,14 +46,27 @@ export async function stepsPlugin(app: FastifyInstance, deps: StepsPluginOptions
         response: {
           202: { description: 'accepted', ...enqueueResultSchema },
           400: { ...errorSchema, description: 'invalid spec; `issues` names each field' },
+          403: {
+            ...errorSchema,
+            description: 'agent, secret, image or chat session outside the token’s scope',
+          },
+          409: { ...errorSchema, description: 'the chat session belongs to another agent' },
           413: { ...errorSchema, description: 'body over the size limit' },
+          429: { ...errorSchema, description: 'past one of the token’s quotas; see `Retry-After`' },
           ...commonErrors,
         },
       },
     },
     async (request, reply) => {
       const key = idempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER]);
-      const { id, created } = await enqueueStep(deps, request.body, { idempotencyKey: key });
+      const { principal } = request;
+      const tenancy = { steps: deps.db.steps, chats: deps.db.chats, quotas: deps.quotas };
+      const { id, created } = await withRetryAfter(reply, () =>
+        enqueueStep({ queue: deps.queue, tenancy }, request.body, {
+          idempotencyKey: key,
+          ...(principal ? { principal } : {}),
+        }),
+      );
       return reply
         .status(202)
         .header('location', `/v1/steps/${encodeURIComponent(id)}`)
@@ -82,7 +97,11 @@ export async function stepsPlugin(app: FastifyInstance, deps: StepsPluginOptions
       },
     },
     async (request) => {
-      return listSteps(deps.db, parseStepListQuery(request.query as Record<string, unknown>));
+      return listSteps(
+        deps.db,
+        parseStepListQuery(request.query as Record<string, unknown>),
+        request.principal,
+      );
     },
   );
 
@@ -93,12 +112,12 @@ export async function stepsPlugin(app: FastifyInstance, deps: StepsPluginOptions
         summary: 'Read one step',
         tags: TAGS,
         params: stepIdParams,
-        response: { 200: stepRecordSchema, 404: errorSchema, ...commonErrors },
+        response: { 200: stepRecordSchema, 403: errorSchema, 404: errorSchema, ...commonErrors },
       },
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      return getStep(deps.db, id);
+      return getStep(deps.db, id, request.principal);
     },
   );
 
@@ -117,7 +136,7 @@ export async function stepsPlugin(app: FastifyInstance, deps: StepsPluginOptions
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
-      return reply.status(202).send(await deps.canceller.cancel(id));
+      return reply.status(202).send(await deps.canceller.cancel(id, request.principal));
     },
   );
 }

@@ -46,6 +46,8 @@ export const StepSummaryView = z.object({
   finishedAt: Instant.nullable(),
   durationMs: z.int().nullable(),
   updatedAt: Instant,
+  /** Name of the API token that enqueued it; null for raw-BullMQ producers (and older rows). */
+  producer: z.string().nullable().optional(),
 });
 export type StepSummaryView = z.infer<typeof StepSummaryView>;
 
