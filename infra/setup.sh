@@ -17,6 +17,10 @@ PNPM_VERSION=$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' package.j
 DB_NAME=${SANDFLEET_DB_NAME:-sandfleet}
 DB_USER=${SANDFLEET_DB_USER:-sandfleet}
 DB_PASSWORD=${SANDFLEET_DB_PASSWORD:-sandfleet}
+# Redis's memory cap (redis.conf syntax: 512mb, 2gb, or bytes). Default: a quarter of RAM, at most
+# 1gb. Headroom rule (infra/DEPLOY.md): at most half the memory Redis can have, for the fork of an
+# append-only rewrite, fragmentation and client buffers.
+REDIS_MAXMEMORY=${SANDFLEET_REDIS_MAXMEMORY:-$(awk '/^MemTotal:/ { kb = int($2 / 4); if (kb > 1048576) kb = 1048576; print kb "kb" }' /proc/meminfo)}
 
 step() { printf '\n[setup] %s\n' "$*"; }
 ok() { printf '[setup]   ok: %s\n' "$*"; }
@@ -88,25 +92,46 @@ step "Redis"
 # (append-only file, fsync every second) and never evict them. A Redis that set-up starts has that
 # from its command line; one that already runs (this machine kind starts one that keeps nothing on
 # disk) is switched to it at run time, and `sandfleet doctor` fails if it is ever started without.
+# A full Redis refuses writes (noeviction) rather than drop jobs: enqueue then fails QUEUE_FULL.
 redis_durable=(--appendonly yes --appendfsync everysec --maxmemory-policy noeviction)
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   mkdir -p /var/lib/redis /var/log/redis
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" "${redis_durable[@]}" \
-    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+    --maxmemory "$REDIS_MAXMEMORY" --dir /var/lib/redis --logfile /var/log/redis/ci.log
   wait_for 20 "Redis" redis-cli -h 127.0.0.1 -p 6379 ping
 fi
 redis_get() { redis-cli -h 127.0.0.1 -p 6379 config get "$1" | sed -n 2p; }
+redis_changed=0
 for ((i = 0; i < ${#redis_durable[@]}; i += 2)); do
   name=${redis_durable[i]#--} value=${redis_durable[i + 1]}
   if [ "$(redis_get "$name")" != "$value" ]; then
     redis-cli -h 127.0.0.1 -p 6379 config set "$name" "$value" >/dev/null
     echo "[setup]   redis: $name $value"
+    redis_changed=1
   fi
 done
+# CONFIG GET answers bytes: compare after the server itself has parsed the unit.
+redis_bytes() { redis-cli -h 127.0.0.1 -p 6379 config set maxmemory "$1" >/dev/null && redis_get maxmemory; }
+redis_maxmemory_was=$(redis_get maxmemory)
+if [ "$(redis_bytes "$REDIS_MAXMEMORY")" != "$redis_maxmemory_was" ]; then
+  echo "[setup]   redis: maxmemory $REDIS_MAXMEMORY (was $redis_maxmemory_was bytes)"
+  redis_changed=1
+fi
+redis_used=$(redis-cli -h 127.0.0.1 -p 6379 info memory | sed -n 's/^used_memory:\([0-9]*\)\r$/\1/p')
+redis_max=$(redis_get maxmemory)
+if [ "$redis_max" != 0 ] && [ "${redis_used:-0}" -ge "$redis_max" ]; then
+  echo "[setup]   warning: Redis already uses $redis_used bytes, over maxmemory: writes fail until it has room" >&2
+fi
+# A Redis started from a config file keeps the settings across its restarts only once written there.
+redis_config_file=$(redis-cli -h 127.0.0.1 -p 6379 info server | sed -n 's/^config_file:\(.*\)\r$/\1/p')
+if [ "$redis_changed" = 1 ] && [ -n "$redis_config_file" ]; then
+  redis-cli -h 127.0.0.1 -p 6379 config rewrite >/dev/null ||
+    echo "[setup]   warning: could not write the settings to $redis_config_file (CONFIG REWRITE)" >&2
+fi
 # Switching the append-only file on rewrites it in the background: wait until it is written.
 wait_for 60 "Redis's append-only file" sh -c \
   "redis-cli -h 127.0.0.1 -p 6379 info persistence | grep -q '^aof_rewrite_in_progress:0'"
-ok "redis $(redis-cli -h 127.0.0.1 info server | sed -n 's/^redis_version:\(.*\)\r$/\1/p'), append-only, noeviction"
+ok "redis $(redis-cli -h 127.0.0.1 info server | sed -n 's/^redis_version:\(.*\)\r$/\1/p'), append-only, noeviction, maxmemory $(redis_get maxmemory) bytes"
 
 step "PostgreSQL"
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

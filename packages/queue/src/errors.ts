@@ -1,6 +1,11 @@
 import { SandfleetError, type SandfleetErrorOptions } from '@sandfleet/contracts';
 
-export type QueueErrorCode = 'QUEUE_UNAVAILABLE' | 'ENQUEUE_FAILED' | 'STEP_ID_MISMATCH';
+export type QueueErrorCode =
+  | 'QUEUE_UNAVAILABLE'
+  | 'ENQUEUE_FAILED'
+  | 'QUEUE_FULL'
+  | 'STEP_ID_MISMATCH'
+  | 'JOB_DATA_REJECTED';
 
 /** A failure talking to the steps queue. */
 export class QueueError extends SandfleetError {

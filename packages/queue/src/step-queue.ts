@@ -10,6 +10,8 @@ import { createRedisConnection } from './redis-connection.js';
 export interface StepStoreForEnqueue {
   insertQueued(step: { id: string; spec: StepSpec }): Promise<{ inserted: boolean }>;
   get(id: string): Promise<{ status: StepStatus } | undefined>;
+  /** Deletes the row of a step that never started; the undo of `insertQueued`. */
+  deleteQueued(id: string): Promise<boolean>;
 }
 
 export interface StepQueueOptions extends QueueLocation {
@@ -68,6 +70,8 @@ export class StepQueue {
    * Validates `input` as StepSpec v1 and enqueues it.
    * @throws ValidationError (code `VALIDATION_FAILED`) naming every bad field; nothing is written then.
    * @throws QueueError `QUEUE_UNAVAILABLE` (retryable) while Redis is unreachable; nothing is written then.
+   * @throws QueueError `QUEUE_FULL` (retryable) when Redis is at `maxmemory`; the row this call
+   *   recorded is deleted again, so nothing is written then either.
    */
   async enqueue(input: unknown): Promise<EnqueueResult> {
     const parsed = parseOrThrow(StepSpec, input, 'step spec');
@@ -89,6 +93,7 @@ export class StepQueue {
       if (existing) return { id, created: false };
       await this.queue.add(JOB_NAME, spec, jobOptions(spec));
     } catch (error) {
+      if (isOutOfMemory(error)) throw await this.#full(id, created, error);
       throw new QueueError('ENQUEUE_FAILED', `could not add step ${id} to the queue`, {
         cause: error,
         retryable: true,
@@ -131,6 +136,21 @@ export class StepQueue {
     return this.#call(undefined, () =>
       this.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed'),
     );
+  }
+
+  /**
+   * The error of a job add Redis refused for `maxmemory`, after deleting the row this enqueue
+   * recorded (`inserted`): a `-OOM` reply means the add script wrote nothing, so with the row gone
+   * the step was never accepted. Should the delete fail, the `queued` row stays and the worker's
+   * reconciler adds its job once Redis has room.
+   */
+  async #full(stepId: string, inserted: boolean, cause: unknown): Promise<QueueError> {
+    const undone = inserted && this.#store ? await this.#store.deleteQueued(stepId).catch(() => false) : true;
+    return new QueueError('QUEUE_FULL', 'the steps queue is full (Redis is at maxmemory); try again later', {
+      cause,
+      retryable: true,
+      context: { stepId, ...(undone ? {} : { rowKept: true }) },
+    });
   }
 
   async ping(): Promise<void> {
@@ -178,6 +198,11 @@ function unavailable(cause: unknown, stepId: string | undefined): QueueError {
     retryable: true,
     context: stepId === undefined ? {} : { stepId },
   });
+}
+
+/** Redis's answer to a write past `maxmemory` under `noeviction` (also inside a script). */
+function isOutOfMemory(error: unknown): boolean {
+  return error instanceof ReplyError && (error as Error).message.includes('OOM command not allowed');
 }
 
 function jobOptions(spec: StepSpec): JobsOptions {

@@ -1,7 +1,8 @@
 import { JOB_NAME, SandfleetError, type StepJobResult } from '@sandfleet/contracts';
-import { DelayedError, type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { DelayedError, type Job, type JobJsonRaw, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DeferError, HandBackError } from './errors.js';
+import { DeferError, HandBackError, QueueError } from './errors.js';
+import { DEFAULT_JOB_DATA_BOUNDS, type JobDataBounds, jobDataProblem } from './job-data-bounds.js';
 import { type QueueLocation, resolveQueueLocation } from './queue-names.js';
 import { createRedisConnection } from './redis-connection.js';
 
@@ -9,8 +10,13 @@ import { createRedisConnection } from './redis-connection.js';
 export interface StepDelivery {
   /** The job id, which is the step id. */
   stepId: string;
-  /** Raw job data; the handler validates it. */
+  /** Raw job data; the handler validates it. Null when {@link rejection} is set. */
   data: unknown;
+  /**
+   * Set when the job's data was past the worker's bounds and so never parsed (`JOB_DATA_REJECTED`,
+   * final): the handler records the step as rejected.
+   */
+  rejection?: QueueError;
   /** BullMQ's attempt number of this delivery, from 1 (stalls do not count here; the row does). */
   attempt: number;
   /** Attempts the job was added with. */
@@ -32,6 +38,8 @@ export interface StepWorkerOptions extends QueueLocation {
   stalledIntervalMs?: number;
   /** Times a job may stall (its worker died) and run again before it fails for good. @defaultValue 2 */
   maxStalledCount?: number;
+  /** Job data past these is not parsed; its delivery carries a `rejection`. @defaultValue {@link DEFAULT_JOB_DATA_BOUNDS} */
+  jobDataBounds?: Partial<JobDataBounds>;
   onError?(error: Error): void;
   /**
    * Called when a job failed for good in BullMQ — also when no handler ran, as when it stalled
@@ -57,16 +65,22 @@ export class StepWorker {
       role: 'worker',
       name: `sandfleet-worker-${options.workerId}`,
     });
-    this.#worker = new Worker(name, (job, token) => this.#process(options.handler, job, token), {
-      connection: this.#redis,
-      prefix,
-      name: options.workerId,
-      concurrency: options.concurrency,
-      lockDuration: options.lockDurationMs ?? 30_000,
-      stalledInterval: options.stalledIntervalMs ?? 15_000,
-      maxStalledCount: options.maxStalledCount ?? 2,
-      autorun: false,
-    });
+    const bounds = { ...DEFAULT_JOB_DATA_BOUNDS, ...options.jobDataBounds };
+    this.#worker = new BoundedWorker(
+      bounds,
+      name,
+      (job, token) => this.#process(options.handler, job, token),
+      {
+        connection: this.#redis,
+        prefix,
+        name: options.workerId,
+        concurrency: options.concurrency,
+        lockDuration: options.lockDurationMs ?? 30_000,
+        stalledInterval: options.stalledIntervalMs ?? 15_000,
+        maxStalledCount: options.maxStalledCount ?? 2,
+        autorun: false,
+      },
+    );
     if (options.onError) this.#worker.on('error', options.onError);
     const { onFailed } = options;
     if (onFailed) {
@@ -104,9 +118,11 @@ export class StepWorker {
   async #process(handler: StepHandler, job: Job, token: string | undefined): Promise<StepJobResult> {
     if (job.name !== JOB_NAME)
       throw new UnrecoverableError(`unexpected job name ${job.name}; expected ${JOB_NAME}`);
+    const rejection = rejections.get(job);
     const delivery: StepDelivery = {
       stepId: job.id as string,
       data: job.data,
+      ...(rejection ? { rejection } : {}),
       attempt: job.attemptsMade + 1,
       maxAttempts: job.opts.attempts ?? 1,
       log: async (line) => {
@@ -129,5 +145,34 @@ export class StepWorker {
       }
       throw error;
     }
+  }
+}
+
+/** Job data each {@link BoundedWorker} refused to parse, by the job it made instead. */
+const rejections = new WeakMap<Job, QueueError>();
+
+/**
+ * A BullMQ worker that checks a job's raw data against bounds before parsing it: BullMQ would
+ * `JSON.parse` any size (a 100 MB job doubled the worker's memory) and any depth (which the
+ * recursive code after it cannot take). A job past them gets `null` data and a rejection.
+ */
+class BoundedWorker extends Worker {
+  readonly #bounds: JobDataBounds;
+
+  constructor(bounds: JobDataBounds, ...args: ConstructorParameters<typeof Worker>) {
+    super(...args);
+    this.#bounds = bounds;
+  }
+
+  protected override createJob(raw: JobJsonRaw, jobId: string): Job {
+    const problem = typeof raw.data === 'string' ? jobDataProblem(raw.data, this.#bounds) : undefined;
+    if (problem === undefined) return super.createJob(raw, jobId);
+    const job = super.createJob({ ...raw, data: 'null' }, jobId);
+    const stepId = raw.id ?? jobId;
+    rejections.set(
+      job,
+      new QueueError('JOB_DATA_REJECTED', `step ${stepId} rejected: ${problem}`, { context: { stepId } }),
+    );
+    return job;
   }
 }

@@ -37,6 +37,11 @@ export class FakeStepStore implements StepStoreForEnqueue {
     return row && { status: row.status };
   }
 
+  async deleteQueued(id: string): Promise<boolean> {
+    this.calls.push(`deleteQueued:${id}`);
+    return this.rows.get(id)?.status === 'queued' && this.rows.delete(id);
+  }
+
   /** A row as an earlier enqueue or a worker left it. */
   seed(id: string, status: StepStatus): void {
     this.rows.set(id, { status });

@@ -4,10 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { type ApiDeps, DEFAULT_HEARTBEAT_MS } from '../api-deps.js';
 import { commonErrors, errorSchema, stepIdParams } from '../openapi-schemas.js';
 import { resumePoint } from './resume-point.js';
+import { SseLimits } from './sse-limits.js';
 import { SSE_HEADERS, SseStream } from './sse-stream.js';
 
 /** Options of {@link eventsPlugin}. */
-export type EventsPluginOptions = Pick<ApiDeps, 'db' | 'queue' | 'subscriber' | 'heartbeatMs'>;
+export type EventsPluginOptions = Pick<ApiDeps, 'db' | 'queue' | 'subscriber' | 'heartbeatMs' | 'sseLimits'>;
 
 /** Longest the app's close waits for its open event streams to end. */
 const CLOSE_WAIT_MS = 5000;
@@ -19,6 +20,7 @@ const CLOSE_WAIT_MS = 5000;
  */
 export async function eventsPlugin(app: FastifyInstance, deps: EventsPluginOptions): Promise<void> {
   const heartbeatMs = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const limits = new SseLimits(deps.sseLimits);
   // Each open stream: what ends it, and when its response is gone.
   const open = new Map<AbortController, Promise<void>>();
   // A request still looking up its step when closing starts is not in `open` yet: it ends at once.
@@ -40,7 +42,8 @@ export async function eventsPlugin(app: FastifyInstance, deps: EventsPluginOptio
       }),
     ]);
     clearTimeout(timer);
-    for (const socket of streamSockets) socket.end();
+    // `app.inject` requests have a stand-in socket without `end()`.
+    for (const socket of streamSockets) if (typeof socket.end === 'function') socket.end();
   });
 
   app.get(
@@ -80,15 +83,25 @@ export async function eventsPlugin(app: FastifyInstance, deps: EventsPluginOptio
         (request.query as { since?: unknown }).since,
       );
       const controller = new AbortController();
+      // Refused past the caps (429) before it costs a lookup or a subscription.
+      const slot = limits.take(request, reply);
       // Replay then live, with the finished grace (`@sandfleet/steps`); 404 before the stream starts.
       const events = await followStep(
         { steps: deps.db.steps, queue: deps.queue, subscriber: deps.subscriber },
         id,
-        { afterSeq, signal: controller.signal },
-      );
+        {
+          afterSeq,
+          signal: controller.signal,
+          ...(request.principal ? { principal: request.principal } : {}),
+        },
+      ).catch((error: unknown) => {
+        slot.release();
+        throw error;
+      });
       const sse = new SseStream();
       const gone = new Promise<void>((resolve) => {
         reply.raw.once('close', () => {
+          slot.release();
           controller.abort();
           sse.destroy();
           open.delete(controller);
