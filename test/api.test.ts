@@ -78,10 +78,20 @@ describe('HTTP API (in-process requests)', () => {
     expect((await fleet.db.steps.list({ agentId })).items).toEqual([]);
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
-    const cookie = await app.inject({
+    // The cookie holds a session id from a sign-in, never the token itself.
+    const asToken = await app.inject({
       method: 'GET',
       url: '/v1/steps?limit=1',
       cookies: { sandfleet_session: token },
+    });
+    expect(asToken.statusCode).toBe(401);
+    const login = await app.inject({ method: 'POST', url: '/login', payload: { token } });
+    const session = login.cookies.find((c) => c.name === 'sandfleet_session');
+    expect(session?.value).toBeTruthy();
+    const cookie = await app.inject({
+      method: 'GET',
+      url: '/v1/steps?limit=1',
+      cookies: { sandfleet_session: session?.value as string },
     });
     expect(cookie.statusCode).toBe(200);
   });

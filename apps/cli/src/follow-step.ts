@@ -1,6 +1,6 @@
 import { isTerminalStatus, type StepEvent } from '@sandfleet/contracts';
 import type { StepBackend } from './backend/step-backend.js';
-import { type PrintEventsOptions, printEvents } from './print-events.js';
+import { type PrintEventsOptions, printEvents, printOutput } from './print-events.js';
 import { withQueueSpinner } from './queue-spinner.js';
 import { stepExitCode } from './step-exit-code.js';
 
@@ -27,6 +27,6 @@ export async function followStep(
   if (code !== undefined) return code;
   const step = await steps.get(id);
   if (!step || !isTerminalStatus(step.status)) return 1;
-  if (seen === 0 && !options.json) process.stdout.write(step.output);
+  if (seen === 0 && !options.json) await printOutput(step.output, options);
   return stepExitCode({ status: step.status, exitCode: step.exitCode });
 }

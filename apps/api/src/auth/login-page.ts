@@ -18,9 +18,27 @@ export const LOGIN_PAGE_HEADERS = {
   'referrer-policy': 'no-referrer',
 } as const;
 
+/** Options of {@link loginPage}. */
+export interface LoginPageOptions {
+  /** Where to go after signing in (already checked). */
+  next: string;
+  /** The last attempt's token was not valid. */
+  failed?: boolean;
+  /** Too many failed attempts: the next is accepted in this many seconds. */
+  retryAfterSeconds?: number;
+}
+
+function alertOf(options: LoginPageOptions): string {
+  if (options.retryAfterSeconds !== undefined) {
+    const seconds = Math.ceil(options.retryAfterSeconds);
+    return `<p class="error" role="alert">Too many failed attempts. Try again in ${seconds} s.</p>`;
+  }
+  return options.failed ? '<p class="error" role="alert">That token is not valid.</p>' : '';
+}
+
 /** The login form: one password field for an API token, posted to `/login`. */
-export function loginPage(options: { next: string; failed?: boolean }): string {
-  const message = options.failed ? '<p class="error" role="alert">That token is not valid.</p>' : '';
+export function loginPage(options: LoginPageOptions): string {
+  const message = alertOf(options);
   return `<!doctype html>
 <html lang="en">
 <head>

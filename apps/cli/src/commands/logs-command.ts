@@ -1,8 +1,15 @@
 import type { StepEvent } from '@sandfleet/contracts';
 import { Command } from 'commander';
 import { followStep } from '../follow-step.js';
-import { printEvents } from '../print-events.js';
+import { printEvents, printOutput } from '../print-events.js';
 import { withContext } from '../with-context.js';
+
+interface LogsOptions {
+  follow?: boolean;
+  since: string;
+  json?: boolean;
+  raw?: boolean;
+}
 
 /** `sandfleet logs [-f] <id>`: a step's output, replayed; with -f followed live until it ends. */
 export function logsCommand(): Command {
@@ -12,7 +19,11 @@ export function logsCommand(): Command {
     .option('-f, --follow', 'follow live until the step finishes; exit with its exit code')
     .option('--since <seq>', 'start after this event seq', '0')
     .option('--json', 'print events as JSON lines')
-    .action((id: string, options: { follow?: boolean; since: string; json?: boolean }, command: Command) =>
+    .option(
+      '--raw',
+      "print the step's terminal escapes as it wrote them (default: shown escaped, colours kept)",
+    )
+    .action((id: string, options: LogsOptions, command: Command) =>
       withContext(command, async (ctx) => {
         const steps = await ctx.steps();
         const afterSeq = Number.parseInt(options.since, 10) || 0;
@@ -21,7 +32,7 @@ export function logsCommand(): Command {
         if (events.length === 0) {
           const row = await steps.get(id);
           if (!row) throw new Error(`no step with id ${id}`);
-          process.stdout.write(row.output); // events expired: fall back to the stored output
+          await printOutput(row.output, options); // events expired: fall back to the stored output
           return 0;
         }
         await printEvents(iterate(events), options);

@@ -29,6 +29,7 @@ interface RunOptions {
   detach?: boolean;
   json?: boolean;
   verbose?: boolean;
+  raw?: boolean;
 }
 
 /**
@@ -67,6 +68,10 @@ export function runCommand(): Command {
     .option('-d, --detach', 'print the step id and return at once')
     .option('--json', 'print events as JSON lines')
     .option('-v, --verbose', 'print status changes')
+    .option(
+      '--raw',
+      "print the step's terminal escapes as it wrote them (default: shown escaped, colours kept)",
+    )
     .action((argv: string[], options: RunOptions, command: Command) =>
       withContext(command, async (ctx) => {
         const spec = buildSpec(argv, options, ctx.config.agentId);

@@ -1,5 +1,6 @@
 import type { StepRecord } from '@sandfleet/client';
 import { Command } from 'commander';
+import { escapeControls } from '../control-escaper.js';
 import { withContext } from '../with-context.js';
 
 /** `sandfleet status <id> [--json]`: a step's recorded state. */
@@ -41,6 +42,6 @@ function describeStep(row: StepRecord): string {
   ];
   return lines
     .filter(([, value]) => value !== null && value !== undefined)
-    .map(([key, value]) => `${key.padEnd(10)} ${String(value)}\n`)
+    .map(([key, value]) => `${key.padEnd(10)} ${escapeControls(String(value))}\n`)
     .join('');
 }
