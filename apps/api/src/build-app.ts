@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SandfleetMetrics } from '@sandfleet/metrics';
+import { TokenQuotas } from '@sandfleet/steps';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { type ApiDeps, DEFAULT_BODY_LIMIT_BYTES } from './api-deps.js';
 import { authPlugin } from './auth/auth-plugin.js';
@@ -29,6 +30,7 @@ export const CLOSE_GRACE_MS = 5000;
  */
 export function buildApp(deps: ApiDeps): FastifyInstance {
   const metrics = deps.metrics ?? new SandfleetMetrics();
+  const trustProxy = deps.trustProxy ?? false;
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; typed as such so plugins take the default instance type.
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -36,6 +38,9 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     // The metrics plugin logs one line per answered request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
+    // A hop count as the function Fastify's types take (they leave out its numeric form).
+    trustProxy:
+      typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
   });
   app.setValidatorCompiler(() => (value) => ({ value }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -51,14 +56,20 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.register(authPlugin, { auth: deps.auth });
   app.register(docsPlugin);
   app.register(metricsPlugin, { metrics, db: deps.db, queue: deps.queue });
-  app.register(healthPlugin, { db: deps.db, pingRedis: deps.pingRedis });
-  app.register(stepsPlugin, { db: deps.db, queue: deps.queue, canceller: deps.canceller });
-  app.register(chatsPlugin, { db: deps.db, queue: deps.queue });
+  app.register(healthPlugin, {
+    db: deps.db,
+    pingRedis: deps.pingRedis,
+    ...(deps.pingPostgres ? { pingPostgres: deps.pingPostgres } : {}),
+  });
+  const quotas = deps.quotas ?? new TokenQuotas();
+  app.register(stepsPlugin, { db: deps.db, queue: deps.queue, canceller: deps.canceller, quotas });
+  app.register(chatsPlugin, { db: deps.db, queue: deps.queue, quotas });
   app.register(eventsPlugin, {
     db: deps.db,
     queue: deps.queue,
     subscriber: deps.subscriber,
     heartbeatMs: deps.heartbeatMs,
+    sseLimits: deps.sseLimits,
   });
   app.register(boardPlugin, { queue: deps.queue.queue });
   return app;

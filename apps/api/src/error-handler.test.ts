@@ -100,7 +100,8 @@ function documentedStatuses(): Map<string, number> {
 describe('the error-code catalogue', () => {
   it('gives every code a status, and no code outside the catalogue', () => {
     expect(Object.keys(STATUS_BY_CODE).sort()).toEqual([...ERROR_CODES].sort());
-    for (const code of ERROR_CODES) expect([400, 401, 404, 413, 415, 500, 503]).toContain(statusOf(code));
+    for (const code of ERROR_CODES)
+      expect([400, 401, 403, 404, 409, 413, 415, 429, 500, 503]).toContain(statusOf(code));
   });
 
   it('has one line per code in the error-code table of docs/design.md, with its status', () => {

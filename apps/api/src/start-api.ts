@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { type ApiConfig, ConfigError } from '@sandfleet/config';
+import { type ApiConfig, ConfigError, loadApiTokens } from '@sandfleet/config';
 import { fleetNames } from '@sandfleet/contracts';
 import { createDatabase } from '@sandfleet/db';
 import type { Logger } from '@sandfleet/logging';
@@ -36,7 +36,7 @@ export interface StartApiOptions {
  * @throws ConfigError (`INVALID_CONFIG`) naming `SANDFLEET_API_TOKENS`.
  */
 export function assertAuthConfig(config: ApiConfig): void {
-  if (config.apiTokens.length > 0) return;
+  if (config.apiTokens.length > 0 || config.apiTokensFile !== undefined) return;
   if (config.apiAllowNoAuth && LOOPBACK_HOSTS.includes(config.apiHost)) return;
   const message = config.apiAllowNoAuth
     ? `must list at least one token: SANDFLEET_API_ALLOW_NO_AUTH only applies when SANDFLEET_API_HOST is ${LOOPBACK_HOSTS.join(', ')}`
@@ -53,7 +53,8 @@ function displayHost(host: string): string {
 /**
  * Opens the API's connections (PostgreSQL, Redis, queue), builds the app and listens on
  * `apiHost:apiPort`. Does not wait for Redis or PostgreSQL: `/readyz` reports them.
- * @throws ConfigError when authentication is not configured (see {@link assertAuthConfig}).
+ * @throws ConfigError when authentication is not configured (see {@link assertAuthConfig}), or
+ *   `SANDFLEET_API_TOKENS_FILE` cannot be read or is not a valid tokens file.
  */
 export async function startApi(
   config: ApiConfig,
@@ -61,12 +62,26 @@ export async function startApi(
   options: StartApiOptions = {},
 ): Promise<RunningApi> {
   assertAuthConfig(config);
+  const tokens = loadApiTokens(config.apiTokens, config.apiTokensFile);
   const db = createDatabase({
     connectionString: config.databaseUrl,
     schema: config.databaseSchema,
     onError: (err) => logger.warn({ err }, 'database connection error'),
   });
   const redis = createRedisConnection({ url: config.redisUrl, role: 'producer', name: 'sandfleet-api' });
+  // `/readyz`'s own connections: the shared ones answer late behind event streams' replies.
+  const readyRedis = createRedisConnection({
+    url: config.redisUrl,
+    role: 'producer',
+    name: 'sandfleet-api-ready',
+  });
+  readyRedis.on('error', () => undefined); // `/readyz` reports it
+  const readyDb = createDatabase({
+    connectionString: config.databaseUrl,
+    schema: config.databaseSchema,
+    maxConnections: 1,
+    onError: () => undefined, // `/readyz` reports it
+  });
   const queue = new StepQueue({
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
@@ -87,12 +102,15 @@ export async function startApi(
     queue,
     subscriber,
     canceller,
-    pingRedis: () => redis.ping(),
+    pingRedis: () => readyRedis.ping(),
+    pingPostgres: () => readyDb.ping(),
     metrics: options.metrics ?? new SandfleetMetrics({ processMetrics: true }),
     logger,
-    auth: { tokens: config.apiTokens, allowNoAuth: config.apiAllowNoAuth },
+    auth: { tokens, allowNoAuth: config.apiAllowNoAuth },
     bodyLimitBytes: config.apiBodyLimitBytes,
     heartbeatMs: config.apiHeartbeatMs,
+    trustProxy: config.apiTrustProxy,
+    sseLimits: { maxPerToken: config.apiSseMaxPerToken, maxTotal: config.apiSseMaxTotal },
   });
   let closed: Promise<void> | undefined;
   const close = () => {
@@ -102,7 +120,9 @@ export async function startApi(
       await cancelBus.close();
       await queue.close();
       redis.disconnect();
+      readyRedis.disconnect();
       await db.close();
+      await readyDb.close();
     })();
     return closed;
   };

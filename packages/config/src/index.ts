@@ -1,4 +1,12 @@
 export { ApiConfig, apiVars } from './api-config.js';
+export {
+  type ApiToken,
+  type ApiTokenLimits,
+  type ApiTokenScope,
+  envTokenName,
+  loadApiTokens,
+  parseApiTokensFile,
+} from './api-tokens-file.js';
 export { CliConfig, cliVars } from './cli-config.js';
 export { CommonConfig, commonVars, DEFAULT_DATABASE_URL } from './common-config.js';
 export { type EnvCheck, envSchema } from './env-schema.js';

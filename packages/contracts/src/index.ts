@@ -7,6 +7,15 @@ export {
   type SandfleetErrorOptions,
   ValidationError,
 } from './errors.js';
+export {
+  API_TOKEN_NAME_PATTERN,
+  API_TOKEN_TEXT_PATTERN,
+  ApiTokenEntry,
+  ApiTokenQuotas,
+  ApiTokensFile,
+  DEFAULT_TOKEN_QUOTAS,
+  SCOPE_GLOB_PATTERN,
+} from './http/api-tokens.js';
 export { ChatMessageList, ChatMessageView } from './http/chat-message-view.js';
 export { ErrorBody } from './http/error-body.js';
 export { CheckResult, LivenessView, ReadinessChecks, ReadinessView } from './http/health-view.js';
@@ -96,6 +105,7 @@ export {
 export {
   AGENT_ID_PATTERN,
   ENV_NAME_PATTERN,
+  hasUrlCredentials,
   ID_PATTERN,
   IMAGE_PATTERN,
   LABEL_KEY_PATTERN,

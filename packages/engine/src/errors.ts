@@ -6,6 +6,8 @@ export type EngineErrorCode =
   | 'STEP_ID_MISMATCH'
   | 'SECRETS_UNAVAILABLE'
   | 'CHAT_UNAVAILABLE'
+  /** A chat step names a session another agent owns: it ends `error` and gets no history. */
+  | 'CHAT_SESSION_CONFLICT'
   /** BullMQ failed the step's job for good (its workers kept dying); the step ends `error`. */
   | 'JOB_FAILED'
   /** The reconciler could not queue a lost step again; the step ends `error`. */

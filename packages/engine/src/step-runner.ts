@@ -8,7 +8,7 @@ import {
   ValidationError,
 } from '@sandfleet/contracts';
 import type { ChatRepository, StepRepository } from '@sandfleet/db';
-import { type Logger, withSecrets } from '@sandfleet/logging';
+import { type Logger, maskUrlCredentialsIn, withSecrets } from '@sandfleet/logging';
 import type { StepRunMetrics } from '@sandfleet/metrics';
 import {
   type AgentLease,
@@ -149,7 +149,9 @@ export class StepRunner {
     const { stepId } = delivery;
     const parsed = StepSpec.safeParse(delivery.data);
     let rejection: SandfleetError | undefined;
-    if (!parsed.success)
+    // Data past the worker's bounds was never parsed (`JOB_DATA_REJECTED`).
+    if (delivery.rejection) rejection = delivery.rejection;
+    else if (!parsed.success)
       rejection = new ValidationError('step spec', toFieldIssues(parsed.error), { stepId });
     else if (parsed.data.id !== undefined && parsed.data.id !== stepId) {
       rejection = new EngineError(
@@ -163,7 +165,8 @@ export class StepRunner {
     if (rejection || !parsed.success) {
       const error = rejection as SandfleetError;
       this.#deps.logger.warn({ stepId, code: error.code, err: error }, 'step job rejected');
-      await this.#outcomes.reject(stepId, delivery.data, error);
+      // Stored as the row's spec: a credential in it (`workspace.repo`) must not be.
+      await this.#outcomes.reject(stepId, maskUrlCredentialsIn(delivery.data), error);
       throw error;
     }
     const spec = { ...parsed.data, id: stepId };
@@ -310,7 +313,7 @@ export class StepRunner {
     if (failure.retryable && delivery.attempt < delivery.maxAttempts) {
       log.warn({ err: failure, code: failure.code }, 'step attempt failed; will retry');
       this.#deps.metrics?.stepRetried(failure.code);
-      await this.#outcomes.retry(stepId, run, failure);
+      await this.#outcomes.retry(stepId, run, { message: redactError(run, failure).message });
       throw failure;
     }
     log.error({ err: failure, code: failure.code }, 'step ended in error');
@@ -333,7 +336,12 @@ export class StepRunner {
 
   /** Records this attempt's terminal outcome; counts it when this call made the transition. */
   #finish(run: Delivery, outcome: Omit<StepOutcome, 'attempt'>): Promise<void> {
-    return this.#finishStep(run.stepId, { ...outcome, attempt: run.attempt }, run.publisher);
+    const error = outcome.error && redactError(run, outcome.error);
+    return this.#finishStep(
+      run.stepId,
+      { ...outcome, ...(error ? { error } : {}), attempt: run.attempt },
+      run.publisher,
+    );
   }
 
   /** Records a terminal outcome; counts it when this call made the transition. */
@@ -380,6 +388,11 @@ export class StepRunner {
 
 function summary(stepId: string, startedAt: number, status: string, exitCode: number | null): StepJobResult {
   return { stepId, status, exitCode, durationMs: Math.round(performance.now() - startedAt) };
+}
+
+/** An error's code and message, the message redacted with the step's secrets (it is stored). */
+function redactError(run: Delivery, error: Pick<SandfleetError, 'code' | 'message'>) {
+  return { code: error.code, message: run.publisher ? run.publisher.redact(error.message) : error.message };
 }
 
 function isFenced(error: unknown): boolean {
