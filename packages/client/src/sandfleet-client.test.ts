@@ -104,6 +104,7 @@ const stepRow = (extra: Record<string, unknown> = {}) => ({
   finishedAt: TS,
   durationMs: 5,
   updatedAt: TS,
+  producer: null,
   output: '',
   spec: { agentId: 'alice', command: ['true'] },
   result: null,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATION_TABLE, type SandfleetDatabase } from '../src/index.js';
 
-const ALL_MIGRATIONS = ['0001-steps', '0002-chat-messages', '0003-pending-files'];
+const ALL_MIGRATIONS = ['0001-steps', '0002-chat-messages', '0003-pending-files', '0004-tenancy'];
 
 import { createTestDatabase, disposeTestDatabase, withClient } from './support/test-database.js';
 
@@ -37,6 +37,7 @@ const CONTRACT_COLUMNS: Record<string, { type: string; nullable: boolean; hasDef
   finished_at: { type: 'timestamp with time zone', nullable: true },
   duration_ms: { type: 'integer', nullable: true },
   updated_at: { type: 'timestamp with time zone', nullable: false, hasDefault: true },
+  producer: { type: 'text', nullable: true },
 };
 
 describe('migrations', () => {
@@ -68,6 +69,7 @@ describe('migrations', () => {
     );
     expect(tables.rows.map((row) => row.table_name)).toEqual([
       'chat_messages',
+      'chat_sessions',
       MIGRATION_TABLE,
       `${MIGRATION_TABLE}_lock`,
       'steps',

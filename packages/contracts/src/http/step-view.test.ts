@@ -36,6 +36,7 @@ const served = (extra: Record<string, unknown> = {}) =>
       finishedAt: new Date(T),
       durationMs: 12,
       updatedAt: new Date(T),
+      producer: null,
       output: 'hi\n',
       spec: { agentId: 'alice', command: ['true'] },
       result: null,

@@ -47,7 +47,7 @@ export const StepSummaryView = z.object({
   durationMs: z.int().nullable(),
   updatedAt: Instant,
   /** Name of the API token that enqueued it; null for raw-BullMQ producers (and older rows). */
-  producer: z.string().nullable().optional(),
+  producer: z.string().nullable(),
 });
 export type StepSummaryView = z.infer<typeof StepSummaryView>;
 
