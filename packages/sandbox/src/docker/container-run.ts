@@ -57,6 +57,13 @@ export interface ContainerRunDeps {
 /** Exit codes of a container stopped by SIGTERM or SIGKILL, as an engine's shutdown stops it. */
 const STOPPED_BY_SIGNAL = new Set([137, 143]);
 
+/**
+ * The exit code a restarted engine records for a container that exited while it was down and
+ * whose status its containerd no longer had (seen: a step that printed its output and exited 0
+ * came back as 255). After an outage it says nothing of the step's own code.
+ */
+const EXIT_STATUS_LOST = 255;
+
 /** What one wait on the container saw. */
 type Seen = { kind: 'exited'; code: number | null } | { kind: 'disconnected' };
 
@@ -357,10 +364,10 @@ export class ContainerRun {
    * (the wait fails, or answers 137/143 as an engine stops its containers on shutdown), it waits
    * for the engine (bounded), then asks what became of the container: still running
    * (live-restore) → attach again and keep waiting; exited on its own → its exit code; gone, or
-   * ended by SIGTERM/SIGKILL that nobody here sent while the engine was away → `CONTAINER_LOST`,
-   * an infrastructure failure (retried), never the step's own. Live-restore does not change that
-   * last rule: an engine with it still stops containers whose start its shutdown cut short (seen:
-   * seven steps `failed` with 143 in one restart under load). A watchdog inspects the container every
+   * ended by SIGTERM/SIGKILL that nobody here sent while the engine was away, or with the 255 of
+   * a lost exit status → `CONTAINER_LOST`, an infrastructure failure (retried), never the step's
+   * own. Live-restore does not change that rule: an engine with it still stops containers whose
+   * start its shutdown cut short (seen: seven steps `failed` with 143 in one restart under load). A watchdog inspects the container every
    * `watchdogIntervalMs`, so a wait that never answers cannot hold the step. Rejects with the
    * hook's own error if an output hook throws first.
    */
@@ -380,6 +387,8 @@ export class ContainerRun {
       }
       if (!this.stopReason && STOPPED_BY_SIGNAL.has(state.ExitCode))
         throw this.lost(`it ended by signal (exit code ${state.ExitCode}) while the Docker engine was away`);
+      if (!this.stopReason && state.ExitCode === EXIT_STATUS_LOST)
+        throw this.lost('the Docker engine lost its exit status while it was away (exit code 255)');
       return state.ExitCode;
     }
   }
