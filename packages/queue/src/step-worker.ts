@@ -54,7 +54,7 @@ export interface StepWorkerOptions extends QueueLocation {
  * a {@link HandBackError} puts the job back in the queue without spending an attempt.
  */
 export class StepWorker {
-  readonly #worker: Worker;
+  readonly #worker: BoundedWorker;
   readonly #redis: Redis;
   #closed?: Promise<void>;
 
@@ -118,7 +118,7 @@ export class StepWorker {
   async #process(handler: StepHandler, job: Job, token: string | undefined): Promise<StepJobResult> {
     if (job.name !== JOB_NAME)
       throw new UnrecoverableError(`unexpected job name ${job.name}; expected ${JOB_NAME}`);
-    const rejection = rejections.get(job);
+    const rejection = this.#worker.rejectionOf(job);
     const delivery: StepDelivery = {
       stepId: job.id as string,
       data: job.data,
@@ -148,9 +148,6 @@ export class StepWorker {
   }
 }
 
-/** Job data each {@link BoundedWorker} refused to parse, by the job it made instead. */
-const rejections = new WeakMap<Job, QueueError>();
-
 /**
  * A BullMQ worker that checks a job's raw data against bounds before parsing it: BullMQ would
  * `JSON.parse` any size (a 100 MB job doubled the worker's memory) and any depth (which the
@@ -158,6 +155,8 @@ const rejections = new WeakMap<Job, QueueError>();
  */
 class BoundedWorker extends Worker {
   readonly #bounds: JobDataBounds;
+  /** Job data this worker refused to parse, by the job it made instead. */
+  readonly #rejections = new WeakMap<Job, QueueError>();
 
   constructor(bounds: JobDataBounds, ...args: ConstructorParameters<typeof Worker>) {
     super(...args);
@@ -169,10 +168,15 @@ class BoundedWorker extends Worker {
     if (problem === undefined) return super.createJob(raw, jobId);
     const job = super.createJob({ ...raw, data: 'null' }, jobId);
     const stepId = raw.id ?? jobId;
-    rejections.set(
+    this.#rejections.set(
       job,
       new QueueError('JOB_DATA_REJECTED', `step ${stepId} rejected: ${problem}`, { context: { stepId } }),
     );
     return job;
+  }
+
+  /** Why the job's data was not parsed, when it was past the bounds. */
+  rejectionOf(job: Job): QueueError | undefined {
+    return this.#rejections.get(job);
   }
 }

@@ -152,12 +152,21 @@ const EMPTY_TREE_MAX_ENTRIES = 1000;
 
 /**
  * Whether the directory `path` holds nothing but (nested) empty directories; false when it
- * cannot be read or has more than {@link EMPTY_TREE_MAX_ENTRIES} entries.
+ * cannot be read or has more than {@link EMPTY_TREE_MAX_ENTRIES} entries. Stops at the first
+ * file, so a home full of data is not walked.
  */
 async function holdsNoFiles(path: string): Promise<boolean> {
+  const pending = [path];
+  let seen = 0;
   try {
-    const entries = await readdir(path, { recursive: true, withFileTypes: true });
-    return entries.length <= EMPTY_TREE_MAX_ENTRIES && entries.every((entry) => entry.isDirectory());
+    for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        seen += 1;
+        if (!entry.isDirectory() || seen > EMPTY_TREE_MAX_ENTRIES) return false;
+        pending.push(join(dir, entry.name));
+      }
+    }
+    return true;
   } catch {
     return false;
   }
