@@ -13,7 +13,7 @@ import {
 import { createDatabase, type SandfleetDatabase, type StepRecord } from '@sandfleet/db';
 import { createLogger } from '@sandfleet/logging';
 import { createRedisConnection, StepQueue } from '@sandfleet/queue';
-import { createDockerSandbox, type Sandbox } from '@sandfleet/sandbox';
+import { createDockerSandbox, type Sandbox, type SandboxContainer } from '@sandfleet/sandbox';
 import { type CancelResult, StepCanceller, StepOutcomes } from '@sandfleet/steps';
 import { CancelBus, EventSubscriber, readEvents, StepEventPublisher } from '@sandfleet/stream';
 import { type RunningWorker, startWorker } from '@sandfleet/worker';
@@ -237,6 +237,14 @@ export class TestFleet {
   }
 
   /** Waits for a condition, polling; fails after the timeout. */
+  /** The containers of a worker, once it has one (its step has got that far). */
+  containersOf(workerId: string): Promise<SandboxContainer[]> {
+    return this.until(`a container of worker ${workerId}`, async () => {
+      const list = await this.sandbox.listContainers({ workerId });
+      return list.length > 0 ? list : undefined;
+    });
+  }
+
   async until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

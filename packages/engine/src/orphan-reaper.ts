@@ -1,6 +1,7 @@
 import type { Logger } from '@sandfleet/logging';
 import type { WorkerRegistry } from '@sandfleet/queue';
 import type { Sandbox } from '@sandfleet/sandbox';
+import { MissingHeartbeats } from './missing-heartbeats.js';
 import { PeriodicSweep } from './periodic-sweep.js';
 
 export interface OrphanReaperDeps {
@@ -9,20 +10,28 @@ export interface OrphanReaperDeps {
   workerId: string;
   logger: Logger;
   intervalMs: number;
+  /**
+   * How long a worker's heartbeat must stay missing before its containers are removed, ms: a
+   * missed heartbeat alone may be a paused or starved worker whose steps still run.
+   */
+  missingGraceMs: number;
   /** The fleet whose containers this reaper judges (see `LABELS.fleet`). */
   fleet?: string;
 }
 
 /**
- * Removes step containers whose worker is gone (its heartbeat expired): at start and then
- * periodically. A crashed worker's steps are retried elsewhere by the queue; this cleans up after it.
+ * Removes step containers whose worker is gone (its heartbeat expired and stayed missing for the
+ * grace), periodically. A crashed worker's steps are retried elsewhere by the queue; this cleans
+ * up after it.
  */
 export class OrphanReaper {
   readonly #deps: OrphanReaperDeps;
   readonly #sweeps: PeriodicSweep<string[]>;
+  readonly #missing: MissingHeartbeats;
 
   constructor(deps: OrphanReaperDeps) {
     this.#deps = deps;
+    this.#missing = new MissingHeartbeats(deps.missingGraceMs);
     this.#sweeps = new PeriodicSweep(() => this.#sweep(), deps.intervalMs);
   }
 
@@ -42,12 +51,18 @@ export class OrphanReaper {
 
   async #sweep(): Promise<string[]> {
     const { sandbox, registry, workerId, logger } = this.#deps;
+    const asked = new Set<string>();
     try {
       const removed = await sandbox.reapOrphans({
         selfWorkerId: workerId,
-        isWorkerAlive: (id) => registry.isAlive(id),
+        // "Alive" to the sandbox until the heartbeat has stayed missing for the grace.
+        isWorkerAlive: async (id) => {
+          asked.add(id);
+          return !this.#missing.isGone(id, await registry.isAlive(id));
+        },
         fleet: this.#deps.fleet,
       });
+      this.#missing.keepOnly(asked);
       if (removed.length > 0) logger.info({ removed }, 'orphan containers removed');
       return removed;
     } catch (error) {

@@ -69,6 +69,8 @@ export class WorkerService {
       workerId: options.workerId,
       logger,
       intervalMs: options.reaperIntervalMs,
+      // One more heartbeat lifetime: a worker is reaped six missed beats after its last one.
+      missingGraceMs: options.registry.ttlMs,
       fleet: options.fleet,
     });
     this.#reconciler =

@@ -30,6 +30,11 @@ export class WorkerRegistry {
     this.#names = options.names ?? DEFAULT_FLEET_NAMES;
   }
 
+  /** How long a heartbeat key lives after a beat, ms: three beats. */
+  get ttlMs(): number {
+    return this.#options.heartbeatMs * 3;
+  }
+
   async start(): Promise<void> {
     await this.beat();
     this.#timer = setInterval(() => void this.beat().catch(() => {}), this.#options.heartbeatMs);
@@ -37,7 +42,7 @@ export class WorkerRegistry {
   }
 
   async beat(): Promise<void> {
-    const { redis, workerId, concurrency, heartbeatMs } = this.#options;
+    const { redis, workerId, concurrency } = this.#options;
     const value: WorkerHeartbeat = {
       workerId,
       hostname: hostname(),
@@ -45,7 +50,7 @@ export class WorkerRegistry {
       startedAt: this.#startedAt,
       concurrency,
     };
-    await redis.set(this.#names.worker(workerId), JSON.stringify(value), 'PX', heartbeatMs * 3);
+    await redis.set(this.#names.worker(workerId), JSON.stringify(value), 'PX', this.ttlMs);
   }
 
   async isAlive(workerId: string): Promise<boolean> {
