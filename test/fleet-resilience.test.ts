@@ -64,10 +64,7 @@ describe('fleet resilience', () => {
       agentId: fleet.agentId(),
       command: { script: 'echo begin; sleep 4; echo end' },
     });
-    await fleet.until('the step to run on the doomed worker', async () => {
-      const row = await fleet?.db.steps.get(id);
-      return row?.status === 'running' && row.workerId === doomed.workerId;
-    });
+    await fleet.runningOn(id, doomed.workerId);
     const orphan = await fleet.containersOf(doomed.workerId);
     doomed.process.kill('SIGKILL');
     await doomed.exited;
@@ -94,10 +91,7 @@ describe('fleet resilience', () => {
       agentId: fleet.agentId(),
       command: { script: 'echo begin; sleep 8; echo end' },
     });
-    await fleet.until('the step to run on the worker to pause', async () => {
-      const row = await fleet?.db.steps.get(id);
-      return row?.status === 'running' && row.workerId === paused.workerId;
-    });
+    await fleet.runningOn(id, paused.workerId);
     await fleet.containersOf(paused.workerId);
     const judge = await fleet.startWorker(env);
     paused.process.kill('SIGSTOP');
@@ -148,10 +142,7 @@ describe('fleet resilience', () => {
     const doomed = fleet.spawnWorker();
     const id = fleet.stepId();
     await fleet.queue.enqueue({ id, agentId: fleet.agentId(), command: ['sleep', '30'] });
-    await fleet.until('the step to run on the doomed worker', async () => {
-      const row = await fleet?.db.steps.get(id);
-      return row?.status === 'running' && row.workerId === doomed.workerId;
-    });
+    await fleet.runningOn(id, doomed.workerId);
     doomed.process.kill('SIGKILL');
     await doomed.exited;
     await fleet.startWorker({ SANDFLEET_MAX_STALLED_COUNT: '0' });

@@ -237,6 +237,14 @@ export class TestFleet {
   }
 
   /** Waits for a condition, polling; fails after the timeout. */
+  /** Waits until the step is `running` on the worker. */
+  async runningOn(stepId: string, workerId: string): Promise<void> {
+    await this.until(`step ${stepId} to run on worker ${workerId}`, async () => {
+      const row = await this.db.steps.get(stepId);
+      return row?.status === 'running' && row.workerId === workerId;
+    });
+  }
+
   /** The containers of a worker, once it has one (its step has got that far). */
   containersOf(workerId: string): Promise<SandboxContainer[]> {
     return this.until(`a container of worker ${workerId}`, async () => {
