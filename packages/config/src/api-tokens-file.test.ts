@@ -28,7 +28,7 @@ describe('parseApiTokensFile', () => {
     expect(token).toEqual({
       name: 'team-a',
       sha256: SHA,
-      scope: { agents: ['team-a-*'], secrets: [] },
+      scope: { agents: ['team-a-*'], secrets: [], team: 'team-a' },
       quotas: { maxQueued: 1000, maxJobBytes: 8 * 1024 * 1024, createsPerMinute: 600 },
     });
     expect(JSON.stringify(token)).not.toContain(TOKEN);
@@ -40,9 +40,31 @@ describe('parseApiTokensFile', () => {
       'f.json',
     );
     expect(token?.sha256).toBe(SHA);
-    expect(token?.scope).toEqual({});
+    expect(token?.scope).toEqual({ team: 'ci' });
     expect(token?.quotas?.maxQueued).toBe(5);
     expect(token?.quotas?.createsPerMinute).toBe(600);
+  });
+
+  it("takes the team of the token's shared vault and the most it may ask of it", () => {
+    const [named, own] = parseApiTokensFile(
+      JSON.stringify({
+        tokens: [
+          { name: 'ci-a', token: TOKEN, team: 'team-a', vault: 'read' },
+          { name: 'team-b', sha256: '0'.repeat(64) },
+        ],
+      }),
+      'f.json',
+    );
+    expect(named?.scope).toEqual({ team: 'team-a', vault: 'read' });
+    expect(own?.scope).toEqual({ team: 'team-b' });
+    const found = problems(() =>
+      parseApiTokensFile(
+        JSON.stringify({ tokens: [{ name: 'x', token: TOKEN, team: '../etc', vault: 'admin' }] }),
+        'f.json',
+      ),
+    );
+    expect(found.join('\n')).toMatch(/tokens\.0\.team: must match/);
+    expect(found.join('\n')).toMatch(/tokens\.0\.vault: must be one of read, write/);
   });
 
   it('names the file and each bad field, never the token', () => {

@@ -16,6 +16,10 @@ export interface ApiTokenScope {
   agents?: readonly string[];
   secrets?: readonly string[];
   images?: readonly string[];
+  /** The only team whose shared vault its steps mount (the file's `team`, else the token's name). */
+  team?: string;
+  /** The most its steps may ask of that vault; undefined: `write` allowed. */
+  vault?: 'read' | 'write';
 }
 
 /** A token's quotas with every default filled in. */
@@ -68,6 +72,8 @@ export function parseApiTokensFile(text: string, file: string): ApiToken[] {
       ...(entry.agents ? { agents: entry.agents } : {}),
       ...(entry.secrets ? { secrets: entry.secrets } : {}),
       ...(entry.images ? { images: entry.images } : {}),
+      team: entry.team ?? entry.name,
+      ...(entry.vault ? { vault: entry.vault } : {}),
     },
     quotas: { ...DEFAULT_TOKEN_QUOTAS, ...entry.quotas },
   }));

@@ -73,6 +73,15 @@ export {
   WorkspaceReady,
 } from './runtime-protocol.js';
 export {
+  DEFAULT_TEAM,
+  inSharedVault,
+  SHARED_VAULT_HOME_PATH,
+  StepSharedVault,
+  TEAM_PATTERN,
+  TeamName,
+  VaultAccess,
+} from './shared-vault.js';
+export {
   commandArgv,
   MAX_COMMAND_ARGS,
   MAX_SCRIPT_BYTES,

@@ -1,4 +1,5 @@
 import { ValidationError } from './errors.js';
+import { DEFAULT_TEAM } from './shared-vault.js';
 
 /** BullMQ queue name of steps (public contract). */
 export const QUEUE_NAME = 'steps';
@@ -67,8 +68,12 @@ export interface FleetNames {
   readonly homeVolumePrefix: string;
   /** An agent's home volume: `<prefix>-home-<agentId>`. */
   homeVolume(agentId: string): string;
-  /** The team's shared vault volume: `<prefix>-vault-shared`. */
+  /** The default team's shared vault volume: `<prefix>-vault-shared` (team `shared`). */
   readonly sharedVaultVolume: string;
+  /** What a team's shared vault volume name starts with: `<prefix>-vault-`. */
+  readonly teamVaultVolumePrefix: string;
+  /** A team's shared vault volume: `<prefix>-vault-<team>`; `team` matches `TEAM_PATTERN`. */
+  teamVaultVolume(team: string): string;
   /** Name prefix of the per-step networks of `egress` steps: `<prefix>-agents` (`-<random>` follows). */
   readonly agentsNetwork: string;
   /** Container of the fleet's egress proxy: `<prefix>-egress-proxy` (its lock: `…-lock`). */
@@ -89,6 +94,7 @@ export function fleetNames(prefix: string = QUEUE_PREFIX): FleetNames {
     throw new ValidationError('fleet prefix', [{ path: 'prefix', message: problem }]);
   const redis = (...parts: string[]) => [prefix, ...parts].join(':');
   const homeVolumePrefix = `${prefix}-home-`;
+  const teamVaultVolumePrefix = `${prefix}-vault-`;
   return Object.freeze({
     prefix,
     events: (stepId: string) => redis('events', stepId),
@@ -98,7 +104,9 @@ export function fleetNames(prefix: string = QUEUE_PREFIX): FleetNames {
     agentLock: (agentId: string) => redis('agent-lock', agentId),
     homeVolumePrefix,
     homeVolume: (agentId: string) => homeVolumePrefix + agentId,
-    sharedVaultVolume: `${prefix}-vault-shared`,
+    sharedVaultVolume: teamVaultVolumePrefix + DEFAULT_TEAM,
+    teamVaultVolumePrefix,
+    teamVaultVolume: (team: string) => teamVaultVolumePrefix + team,
     agentsNetwork: `${prefix}-agents`,
     egressProxy: `${prefix}-egress-proxy`,
     egressNetwork: `${prefix}-egress`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FieldIssue, ValidationError } from './errors.js';
+import { type FieldIssue, formatIssue, ValidationError } from './errors.js';
 import { parseOrThrow } from './parse.js';
 import { commandArgv } from './step-command.js';
 import { fileContentBytes, MAX_FILE_BYTES, MAX_FILES, MAX_FILES_TOTAL_BYTES } from './step-file.js';
@@ -83,7 +83,26 @@ describe('StepSpec accepts', () => {
 
   it('home paths with dots that stay inside the home', () => {
     const paths = ['.persona/AGENTS.md', 'a/...b', '...', 'vault/shared/.note'];
-    expect(parse({ ...base, files: paths.map((p) => file(p)) }).files.map((f) => f.path)).toEqual(paths);
+    const spec = { ...base, files: paths.map((p) => file(p)), sharedVault: { access: 'write' } };
+    expect(parse(spec).files.map((f) => f.path)).toEqual(paths);
+  });
+
+  it('a shared vault of a team, read-only unless it asks for write, and files in it only then', () => {
+    expect(parse(base).sharedVault).toBeUndefined();
+    expect(parse({ ...base, sharedVault: {} }).sharedVault).toEqual({ access: 'read' });
+    expect(parse({ ...base, sharedVault: { team: 'team-a', access: 'write' } }).sharedVault).toEqual({
+      team: 'team-a',
+      access: 'write',
+    });
+    const issues = (value: unknown) => issuesOf(value).map(formatIssue);
+    expect(issues({ ...base, sharedVault: { team: '../x', access: 'all' } })).toEqual([
+      expect.stringMatching(/^sharedVault\.team: must match/),
+      'sharedVault.access: must be one of read, write',
+    ]);
+    expect(issues({ ...base, files: [file('vault/shared/planted.sh'), file('vault/shared')] })).toEqual([
+      "files.0.path: is in the shared vault, which needs sharedVault: { access: 'write' }",
+      "files.1.path: is in the shared vault, which needs sharedVault: { access: 'write' }",
+    ]);
   });
 
   it('image references with registry port, upper-case tag and digest', () => {

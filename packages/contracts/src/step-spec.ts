@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { byteLength, forbidding, integerIn, matches, numberIn, text } from './schema-helpers.js';
+import { inSharedVault, StepSharedVault } from './shared-vault.js';
 import { StepCommand } from './step-command.js';
 import { fileContentBytes, MAX_FILES, MAX_FILES_TOTAL_BYTES, StepFile } from './step-file.js';
 
@@ -193,6 +194,7 @@ export const StepSpec = z
     workspace: StepWorkspace.optional(),
     limits: StepLimits.default({}),
     network: StepNetwork.default('none'),
+    sharedVault: StepSharedVault.optional(),
     priority: integerIn(1, 2_097_152).optional(),
     delayMs: integerIn(0, 30 * 24 * 3600 * 1000).optional(),
     attempts: integerIn(1, 20).default(3),
@@ -223,6 +225,13 @@ export const StepSpec = z
         });
       }
       seen.add(file.path);
+      if (inSharedVault(file.path) && spec.sharedVault?.access !== 'write') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['files', index, 'path'],
+          message: "is in the shared vault, which needs sharedVault: { access: 'write' }",
+        });
+      }
     });
     if (total > MAX_FILES_TOTAL_BYTES) {
       ctx.addIssue({

@@ -3,7 +3,7 @@ import { parseOrThrow, SandfleetError, StepSpec } from '@sandfleet/contracts';
 import type { ChatRepository, StepRepository } from '@sandfleet/db';
 import type { EnqueueResult, StepQueue } from '@sandfleet/queue';
 import { chatSessionConflict } from './errors.js';
-import { assertSpecAllowed, assertStepVisible, type Principal } from './step-scope.js';
+import { assertSpecAllowed, assertStepVisible, type Principal, scopedSharedVault } from './step-scope.js';
 import type { TokenQuotas } from './token-quotas.js';
 
 /** What enqueueing as a {@link Principal} needs besides the queue: the rows it records first. */
@@ -70,7 +70,7 @@ export function enqueueStep(
 const UNDONE_ON: ReadonlySet<string> = new Set(['QUEUE_UNAVAILABLE', 'QUEUE_FULL']);
 
 /**
- * Enqueue on behalf of a token: scope (agent, secrets, image, chat session), then quotas, then
+ * Enqueue on behalf of a token: scope (agent, secrets, image, team vault, chat session), then quotas, then
  * the `queued` row with its `producer`, then the job (the queue finds the row and adds only the
  * job). A job Redis could not take (unreachable, or at `maxmemory`) leaves no row behind.
  */
@@ -84,12 +84,15 @@ async function enqueueAs(
   const parsed = parseOrThrow(StepSpec, input, 'step spec');
   const id = parsed.id ?? randomUUID();
   assertSpecAllowed(principal, parsed, defaultImage);
+  const sharedVault = scopedSharedVault(principal, parsed);
+  // What is recorded and queued: the spec with the token's team filled in.
+  const job = { ...(input as object), id, ...(sharedVault ? { sharedVault } : {}) };
   stores.quotas.assertJobSize(principal, parsed);
   const existing = await stores.steps.get(id);
   if (existing) {
     // Idempotent by id, but only for what the token may see.
     assertStepVisible(principal, existing.agentId);
-    return queue.enqueue({ ...(input as object), id });
+    return queue.enqueue(job);
   }
   if (parsed.kind === 'chat' && parsed.chatSessionId !== undefined) {
     const owner = await stores.chats.claimSession(parsed.chatSessionId, parsed.agentId);
@@ -99,11 +102,11 @@ async function enqueueAs(
   stores.quotas.takeCreate(principal);
   const { inserted } = await stores.steps.insertQueued({
     id,
-    spec: { ...parsed, id },
+    spec: { ...parsed, id, ...(sharedVault ? { sharedVault } : {}) },
     producer: principal.name,
   });
   try {
-    const result = await queue.enqueue({ ...(input as object), id });
+    const result = await queue.enqueue(job);
     return { id: result.id, created: inserted };
   } catch (error) {
     // Redis was unreachable or full: no job was added, so the row goes too (nothing is written).

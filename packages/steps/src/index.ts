@@ -34,6 +34,7 @@ export {
   matchesGlobs,
   type Principal,
   type ScopeDimension,
+  scopedSharedVault,
   type TokenQuotaLimits,
   type TokenScope,
 } from './step-scope.js';

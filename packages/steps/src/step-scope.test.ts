@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { assertSpecAllowed, assertStepVisible, matchesGlobs, type Principal } from './step-scope.js';
+import {
+  assertSpecAllowed,
+  assertStepVisible,
+  matchesGlobs,
+  type Principal,
+  scopedSharedVault,
+} from './step-scope.js';
 
 const teamA: Principal = {
   name: 'team-a',
@@ -46,5 +52,41 @@ describe('token scopes', () => {
     expect(() => assertStepVisible(teamA, 'team-b-2')).toThrow('stepId: not allowed for token team-a');
     expect(() => assertStepVisible(teamA, undefined)).toThrow('stepId: not allowed');
     expect(() => assertStepVisible({ name: 'all', scope: {} }, undefined)).not.toThrow();
+  });
+
+  it("fills in the token's team, and refuses another team or a write the token does not allow", () => {
+    const reader: Principal = { name: 'ci-a', scope: { team: 'team-a', vault: 'read' } };
+    const writer: Principal = { name: 'team-b', scope: { team: 'team-b' } };
+    const refusal = (principal: Principal, sharedVault: object) => {
+      try {
+        scopedSharedVault(principal, { sharedVault } as never);
+      } catch (error) {
+        return [(error as { code: string }).code, (error as Error).message];
+      }
+      return undefined;
+    };
+    expect(scopedSharedVault(reader, {})).toEqual({ team: 'team-a', access: 'read' });
+    expect(scopedSharedVault(writer, { sharedVault: { access: 'write' } })).toEqual({
+      team: 'team-b',
+      access: 'write',
+    });
+    expect(scopedSharedVault(writer, { sharedVault: { team: 'team-b', access: 'read' } })).toEqual({
+      team: 'team-b',
+      access: 'read',
+    });
+    expect(refusal(writer, { team: 'team-a', access: 'read' })).toEqual([
+      'FORBIDDEN',
+      'sharedVault.team: not allowed for token team-b',
+    ]);
+    expect(refusal(reader, { access: 'write' })).toEqual([
+      'FORBIDDEN',
+      'sharedVault.access: write not allowed for token ci-a',
+    ]);
+    // Unrestricted tokens and trusted callers keep what the spec says; the worker's defaults apply.
+    expect(scopedSharedVault({ name: 'env-1', scope: {} }, {})).toBeUndefined();
+    expect(scopedSharedVault(undefined, { sharedVault: { team: 'x', access: 'write' } })).toEqual({
+      team: 'x',
+      access: 'write',
+    });
   });
 });

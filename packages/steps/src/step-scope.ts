@@ -1,4 +1,4 @@
-import type { StepSpec } from '@sandfleet/contracts';
+import type { StepSharedVault, StepSpec, VaultAccess } from '@sandfleet/contracts';
 import { StepsError } from './errors.js';
 
 /** What a token may use; a dimension left undefined is not restricted, an empty list allows nothing. */
@@ -9,6 +9,10 @@ export interface TokenScope {
   secrets?: readonly string[] | undefined;
   /** Globs of image references. */
   images?: readonly string[] | undefined;
+  /** The one team whose shared vault its steps mount; undefined: any, as the spec names it. */
+  team?: string | undefined;
+  /** The most its steps may ask of the team's vault; undefined: `write` allowed. */
+  vault?: VaultAccess | undefined;
 }
 
 /** A token's quotas (see `DEFAULT_TOKEN_QUOTAS` in `@sandfleet/contracts`). */
@@ -29,7 +33,8 @@ export interface Principal {
   quotas?: TokenQuotaLimits | undefined;
 }
 
-export type ScopeDimension = keyof TokenScope;
+/** The dimensions restricted by globs. */
+export type ScopeDimension = 'agents' | 'secrets' | 'images';
 
 const globCache = new WeakMap<readonly string[], RegExp>();
 
@@ -100,6 +105,27 @@ export function assertSpecAllowed(
   if (image === undefined && principal.scope.images !== undefined)
     throw forbidden('image', principal, 'must be named (the default image is not in scope)');
   if (image !== undefined) assertAllowed(principal, 'image', 'images', image);
+}
+
+/**
+ * The `sharedVault` a step of `principal` runs with: the spec's, with the token's team filled in
+ * when it names none. Undefined when there is nothing to fill in (no principal, or neither a
+ * team of the token nor a `sharedVault` in the spec): the worker's defaults then apply.
+ * @throws StepsError `FORBIDDEN` for another team (`sharedVault.team`) or for `write` to a token
+ *   that allows only `read` (`sharedVault.access`).
+ */
+export function scopedSharedVault(
+  principal: Principal | undefined,
+  spec: Pick<StepSpec, 'sharedVault'>,
+): StepSharedVault | undefined {
+  const asked = spec.sharedVault;
+  const team = principal?.scope.team;
+  if (!principal || team === undefined) return asked;
+  if (asked?.team !== undefined && asked.team !== team) throw forbidden('sharedVault.team', principal);
+  const access = asked?.access ?? 'read';
+  if (access === 'write' && principal.scope.vault === 'read')
+    throw forbidden('sharedVault.access', principal, 'write not allowed');
+  return { team, access };
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { TeamName, VaultAccess } from '../shared-vault.js';
 
 /** A bearer token's text: 16 to 512 URL- and cookie-safe characters (as `SANDFLEET_API_TOKENS`). */
 export const API_TOKEN_TEXT_PATTERN = /^[A-Za-z0-9._~+/=-]{16,512}$/;
@@ -56,6 +57,10 @@ export const ApiTokenEntry = z
     secrets: Globs.optional(),
     /** Images its steps may name (the worker's default image counts as named). */
     images: Globs.optional(),
+    /** Whose shared vault its steps mount (`sharedVault.team`). @defaultValue the token's `name` */
+    team: TeamName.optional(),
+    /** The most its steps may ask of the team's vault (`sharedVault.access`). @defaultValue 'write' */
+    vault: VaultAccess.optional(),
     quotas: ApiTokenQuotas.optional(),
   })
   .superRefine((entry, ctx) => {
