@@ -32,13 +32,21 @@ describe('agent homes and chat sessions', () => {
     });
   });
 
-  it('shares the team vault between agents', async () => {
-    const [a, b] = [fleet.agentId(), fleet.agentId()];
+  it('shares the team vault between agents, writable only by a step that asks', async () => {
+    const [a, b, c] = [fleet.agentId(), fleet.agentId(), fleet.agentId()];
     const note = `note-${fleet.id}.md`;
-    expect(await run(a, `echo shared-knowledge > vault/shared/${note}`)).toMatchObject({
+    const write = { sharedVault: { access: 'write' } };
+    expect(await run(a, `echo shared-knowledge > vault/shared/${note}`, write)).toMatchObject({
       status: 'succeeded',
     });
-    expect(await run(b, `cat vault/shared/${note}; rm vault/shared/${note}`)).toMatchObject({
+    // A step that did not ask reads the vault and cannot change it.
+    expect(
+      await run(c, `cat vault/shared/${note}; rm -f vault/shared/${note} 2>/dev/null || echo refused`),
+    ).toMatchObject({
+      status: 'succeeded',
+      output: 'shared-knowledge\nrefused\n',
+    });
+    expect(await run(b, `cat vault/shared/${note}; rm vault/shared/${note}`, write)).toMatchObject({
       status: 'succeeded',
       output: 'shared-knowledge\n',
     });

@@ -92,7 +92,7 @@ describe('two fleets on one Redis and one Docker engine', () => {
     const note = `vault/shared/note-${a.id}.md`;
     const run = async (fleet: TestFleet, script: string) => {
       const id = fleet.stepId();
-      await fleet.queue.enqueue({ id, agentId, command: { script } });
+      await fleet.queue.enqueue({ id, agentId, command: { script }, sharedVault: { access: 'write' } });
       return fleet.terminal(id);
     };
     const probe = `for f in notes.txt ${note}; do test -e "$f" && cat "$f" || echo "no $f"; done`;

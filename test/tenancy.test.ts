@@ -29,6 +29,7 @@ describe('scoped API tokens', () => {
     admin: testToken(),
     queued: testToken(),
     rate: testToken(),
+    reader: testToken(),
   };
   let agentA: string;
   let agentB: string;
@@ -54,6 +55,8 @@ describe('scoped API tokens', () => {
 
   beforeAll(async () => {
     fleet = await TestFleet.create();
+    fleet.team('team-a');
+    fleet.team('team-b');
     await fleet.startWorker();
     agentA = fleet.agentId(`team-a-${fleet.id}-one`);
     agentB = fleet.agentId(`team-b-${fleet.id}-one`);
@@ -80,6 +83,14 @@ describe('scoped API tokens', () => {
             quotas: { maxQueued: 2, maxJobBytes: 1024 },
           },
           { name: 'team-r', token: tokens.rate, agents: ['team-r-*'], quotas: { createsPerMinute: 2 } },
+          // Team a's vault, for reading only.
+          {
+            name: 'a-reader',
+            token: tokens.reader,
+            agents: [`team-a-${fleet.id}-*`],
+            team: 'team-a',
+            vault: 'read',
+          },
         ],
       }),
     );
@@ -213,6 +224,59 @@ describe('scoped API tokens', () => {
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(await fleet.db.steps.countUnfinished('team-r')).toBe(2);
+  });
+
+  it("keeps each team's shared vault to the team, writable only when the spec asks and the token allows", async () => {
+    const plan = `team a plans ${fleet.id}`;
+    const run = async (token: string, agentId: string, script: string, sharedVault?: object) => {
+      const answer = await call(token, 'POST', '/v1/steps', {
+        agentId,
+        image: TEST_IMAGE,
+        command: { script },
+        ...(sharedVault ? { sharedVault } : {}),
+      });
+      expect(answer.status).toBe(202);
+      return fleet.terminal((answer.json as { id: string }).id);
+    };
+    const wrote = await run(tokens.a, agentA, `echo "${plan}" > vault/shared/plan.md`, { access: 'write' });
+    expect(wrote).toMatchObject({ status: 'succeeded' });
+    expect(wrote.spec.sharedVault).toEqual({ team: 'team-a', access: 'write' });
+
+    // Team b, asking for write, gets its own (empty) vault: nothing of team a's, whatever it looks for.
+    const probe =
+      'ls -A vault/shared; cat vault/shared/plan.md 2>/dev/null; grep -c "vault" /proc/mounts; echo end';
+    const other = await run(tokens.b, agentB, probe, { access: 'write' });
+    expect(other).toMatchObject({ status: 'succeeded', output: '1\nend\n' });
+    // Nor can it name team a's vault, nor can a read-only token of team a write it.
+    const forged = await call(
+      tokens.b,
+      'POST',
+      '/v1/steps',
+      delayed(agentB, { sharedVault: { team: 'team-a' } }),
+    );
+    expect(forged.status).toBe(403);
+    expect((forged.json as ErrorAnswer).error).toEqual({
+      code: 'FORBIDDEN',
+      message: 'sharedVault.team: not allowed for token team-b',
+    });
+    const agentA2 = fleet.agentId(`team-a-${fleet.id}-two`);
+    const upgrade = await call(tokens.reader, 'POST', '/v1/steps', {
+      ...delayed(agentA2, { image: TEST_IMAGE }),
+      sharedVault: { access: 'write' },
+    });
+    expect(upgrade.status).toBe(403);
+    expect((upgrade.json as ErrorAnswer).error.message).toBe(
+      'sharedVault.access: write not allowed for token a-reader',
+    );
+    // The reader reads team a's vault and changes none of it.
+    const tamper = `cat vault/shared/plan.md; for f in plan.md new.md; do (echo x >> vault/shared/$f) 2>/dev/null && echo "wrote $f"; done; true`;
+    expect(await run(tokens.reader, agentA2, tamper)).toMatchObject({
+      status: 'succeeded',
+      output: `${plan}\n`,
+    });
+    expect(await run(tokens.a, agentA, 'ls -A vault/shared; cat vault/shared/plan.md')).toMatchObject({
+      output: `plan.md\n${plan}\n`,
+    });
   });
 
   it('keeps a chat session to the agent that started it: no history reaches another agent', async () => {

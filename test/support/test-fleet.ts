@@ -83,6 +83,7 @@ export class TestFleet {
   readonly canceller: StepCanceller;
   #workerCount = 0;
   readonly #agents: string[] = [];
+  readonly #teams: string[] = [];
 
   private constructor(options: TestFleetOptions) {
     this.databaseUrl = options.databaseUrl ?? TEST_DATABASE_URL;
@@ -136,6 +137,12 @@ export class TestFleet {
   agentId(id = randomId(`${this.id}-a`).toLowerCase()): string {
     this.#agents.push(id);
     return id;
+  }
+
+  /** A team whose shared vault volume `close()` removes (its name is the fleet's own already). */
+  team(name: string): string {
+    this.#teams.push(name);
+    return name;
   }
 
   /** Environment of a worker of this fleet: fast heartbeats, short locks, the test image. */
@@ -290,6 +297,7 @@ export class TestFleet {
     await this.queue.close();
     for (const agentId of this.#agents) await this.sandbox.removeAgentHome(agentId);
     await this.sandbox.removeSharedVault();
+    for (const team of this.#teams) await this.sandbox.removeSharedVault(team);
     await this.db.dropSchema();
     await this.db.close();
     await this.sandbox.close();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   CHAT_HISTORY_FILE,
   commandArgv,
+  DEFAULT_TEAM,
   EVENT_TOKEN_FILE,
   LABELS,
   RUNTIME_ENV,
@@ -97,6 +98,10 @@ export async function runStepAttempt(
         runtimeFiles: [...input.runtimeFiles, { name: EVENT_TOKEN_FILE, content: token, private: true }],
         limits: input.limits,
         network: spec.network,
+        sharedVault: {
+          team: spec.sharedVault?.team ?? DEFAULT_TEAM,
+          writable: spec.sharedVault?.access === 'write',
+        },
         stopGraceMs: input.stopGraceMs,
         ...(input.fleet === undefined ? {} : { labels: { [LABELS.fleet]: input.fleet } }),
       },

@@ -33,6 +33,7 @@ export {
   type SandboxRunRequest,
   type SandboxRunResult,
   type SandboxRuntimeFile,
+  type SandboxSharedVault,
   type SandboxStopReason,
   SHARED_VAULT_PATH,
 } from './sandbox.js';

@@ -5,11 +5,13 @@ import {
   formatIssue,
   homePathProblem,
   ID_PATTERN,
+  inSharedVault,
   MAX_FILE_BYTES,
   MAX_FILES,
   MAX_FILES_TOTAL_BYTES,
   MAX_INPUT_BYTES,
   StepNetwork,
+  TEAM_PATTERN,
 } from '@sandfleet/contracts';
 import { SandboxError } from './errors.js';
 import { RUNTIME_FILE_NAME, type SandboxRunRequest } from './sandbox.js';
@@ -54,6 +56,7 @@ export function runRequestIssues(request: SandboxRunRequest): FieldIssue[] {
   });
   limitIssues(request, problem);
   if (!StepNetwork.options.includes(request.network)) problem('network', 'must be none or egress');
+  sharedVaultIssues(request, problem);
   for (const [key, value] of Object.entries(request.labels ?? {})) {
     if (key === '' || !isLabelValue(key) || !isLabelValue(value))
       problem(`labels.${key}`, 'must be printable text');
@@ -70,6 +73,20 @@ export function assertValidRunRequest(request: SandboxRunRequest): void {
   throw new SandboxError('INVALID_REQUEST', `invalid run request: ${issues.map(formatIssue).join('; ')}`, {
     retryable: false,
     context: { stepId: request.stepId, agentId: request.agentId, issues },
+  });
+}
+
+function sharedVaultIssues(
+  request: SandboxRunRequest,
+  problem: (path: string, message: string) => void,
+): void {
+  const vault = request.sharedVault;
+  if (vault !== undefined && !TEAM_PATTERN.test(vault.team))
+    problem('sharedVault.team', `must match ${TEAM_PATTERN.source}`);
+  if (vault?.writable === true) return;
+  request.files.forEach((file, index) => {
+    if (inSharedVault(file.path))
+      problem(`files.${index}.path`, 'is in the shared vault, which this run mounts read-only');
   });
 }
 

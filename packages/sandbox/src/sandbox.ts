@@ -62,10 +62,23 @@ export interface SandboxRunRequest {
   runtimeEnv?: Record<string, string>;
   limits: SandboxLimits;
   network: StepNetwork;
+  /**
+   * Whose shared vault is mounted at {@link SHARED_VAULT_PATH}, and whether read-write. Team
+   * `shared` is the backend's `sharedVaultVolume`, any other `<prefix>-vault-<team>`.
+   * @defaultValue `{ team: 'shared', writable: false }`
+   */
+  sharedVault?: SandboxSharedVault;
   /** Extra container labels; the Sandfleet contract labels always win. */
   labels?: Record<string, string>;
   /** SIGTERM → SIGKILL grace on cancel and shutdown, milliseconds. @defaultValue 5000 */
   stopGraceMs?: number;
+}
+
+/** The shared vault of a run: a team's volume, mounted read-only unless `writable`. */
+export interface SandboxSharedVault {
+  /** Matches `TEAM_PATTERN` of `@sandfleet/contracts`. */
+  team: string;
+  writable: boolean;
 }
 
 /** Why Sandfleet stopped a container before it exited by itself. */
@@ -177,10 +190,11 @@ export interface Sandbox {
    */
   removeAgentHome(agentId: string): Promise<boolean>;
   /**
-   * Deletes the fleet's shared vault volume (all the team shared); false when there is none.
-   * @throws SandboxError `VOLUME_IN_USE` while a step runs.
+   * Deletes a team's shared vault volume (all the team shared); false when there is none.
+   * @param team @defaultValue 'shared' (the default team's, `sharedVaultVolume`)
+   * @throws SandboxError `VOLUME_IN_USE` while a step runs; `INVALID_REQUEST` for a bad team name.
    */
-  removeSharedVault(): Promise<boolean>;
+  removeSharedVault(team?: string): Promise<boolean>;
   listContainers(filter?: { workerId?: string; stepId?: string }): Promise<SandboxContainer[]>;
   imageExists(image: string): Promise<boolean>;
   ping(): Promise<{ apiVersion: string; version: string }>;

@@ -186,7 +186,11 @@ describe('disk limits', () => {
     const before = await freeBytes(disks.disksDir);
     const output = recordOutput();
     const script = 'dd if=/dev/zero of=vault/shared/fill bs=1M count=200; df -m vault/shared | tail -1';
-    await disks.sandbox.run(disks.request({ agentId, argv: ['sh', '-c', script], limits }), output.hooks);
+    const sharedVault = { team: 'shared', writable: true };
+    await disks.sandbox.run(
+      disks.request({ agentId, argv: ['sh', '-c', script], limits, sharedVault }),
+      output.hooks,
+    );
     expect(output.text('stderr')).toContain('No space left on device');
     const size = Number(output.text('stdout').trim().split(/\s+/)[1]);
     expect(size).toBeLessThanOrEqual(DiskTestBed.SHARED_VAULT_MB);

@@ -3,7 +3,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { LABELS } from '@sandfleet/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSandboxError } from '../src/index.js';
+import { isSandboxError, type SandboxSharedVault } from '../src/index.js';
 import { DiskTestBed, mountsUnder } from './disk-test-bed.js';
 import { docker, HOME_PREFIX, recordOutput, TestBed } from './support.js';
 
@@ -17,9 +17,17 @@ afterEach(async () => {
   await bed.cleanUp();
 });
 
-async function runScript(agentId: string, script: string): Promise<string> {
+/** The default team's vault, writable: what the vault tests of one team need. */
+const WRITABLE = { team: 'shared', writable: true } as const;
+
+async function runScript(
+  agentId: string,
+  script: string,
+  sharedVault: SandboxSharedVault = WRITABLE,
+): Promise<string> {
   const output = recordOutput();
-  const result = await bed.sandbox.run(bed.request({ agentId, argv: ['sh', '-c', script] }), output.hooks);
+  const request = bed.request({ agentId, argv: ['sh', '-c', script], sharedVault });
+  const result = await bed.sandbox.run(request, output.hooks);
   expect(output.text('stderr')).toBe('');
   expect(result.exitCode).toBe(0);
   return output.text('stdout');
@@ -58,6 +66,58 @@ describe('volumes', () => {
     expect(await runScript(alice, 'touch vault/shared/two && mkdir vault/alice && ls vault/shared')).toBe(
       'two\n',
     );
+  });
+
+  it('mounts the vault read-only for a run that may not write it, whatever the step tries', async () => {
+    const writer = bed.agentId('writer');
+    const intruder = bed.agentId('intruder');
+    await runScript(writer, 'mkdir -p vault/shared/notes && echo trusted > vault/shared/notes/howto.md');
+    const readOnly = { team: 'shared', writable: false };
+    const attempts = [
+      'echo forged > vault/shared/notes/howto.md',
+      'rm -f vault/shared/notes/howto.md',
+      'mv vault/shared/notes vault/shared/moved',
+      'touch vault/shared/planted',
+      'chmod 777 vault/shared/notes',
+      'mount -o remount,rw vault/shared',
+    ];
+    const output = recordOutput();
+    const script = `${attempts.map((a) => `${a} 2>/dev/null && echo "wrote: ${a}"`).join('; ')}; cat vault/shared/notes/howto.md`;
+    const request = bed.request({ agentId: intruder, argv: ['sh', '-c', script], sharedVault: readOnly });
+    await bed.sandbox.run(request, output.hooks);
+    // It reads the team's knowledge, and changed none of it.
+    expect(output.text('stdout')).toBe('trusted\n');
+    expect(
+      await runScript(writer, 'ls -A vault/shared vault/shared/notes; cat vault/shared/notes/howto.md'),
+    ).toBe('vault/shared:\nnotes\n\nvault/shared/notes:\nhowto.md\ntrusted\n');
+  });
+
+  it("gives each team its own vault, and no team sees another's", async () => {
+    const red = bed.team('red');
+    const blue = bed.team('blue');
+    const a = bed.agentId('a');
+    const b = bed.agentId('b');
+    await runScript(a, 'echo red-secret > vault/shared/plan.md', { team: red, writable: true });
+    expect(await runScript(b, 'ls -A vault/shared; echo end', { team: blue, writable: true })).toBe('end\n');
+    expect(await runScript(b, 'ls -A vault/shared; echo end', { team: 'shared', writable: false })).toBe(
+      'end\n',
+    );
+    expect(await runScript(b, 'cat vault/shared/plan.md', { team: red, writable: false })).toBe(
+      'red-secret\n',
+    );
+    const volume = await docker.getVolume(bed.teamVaultVolumePrefix + red).inspect();
+    expect(volume.Labels).toMatchObject({ [LABELS.managed]: 'true' });
+  });
+
+  it('refuses a file for a read-only vault before creating anything', async () => {
+    const request = bed.request({
+      files: [{ path: 'vault/shared/planted.sh', content: 'x', encoding: 'utf8' }],
+      sharedVault: { team: 'shared', writable: false },
+    });
+    const failure = await bed.sandbox.run(request, recordOutput().hooks).catch((error: unknown) => error);
+    expect(isSandboxError(failure) && failure.code).toBe('INVALID_REQUEST');
+    expect((failure as Error).message).toContain('files.0.path: is in the shared vault');
+    expect(await bed.containersCreated()).toBe(0);
   });
 
   it("deletes an agent's home on request and says when there is none", async () => {

@@ -27,10 +27,13 @@ export class TestBed {
   readonly id = suffix();
   readonly workerId = `test-worker-${this.id}`;
   readonly sharedVaultVolume = `sandfleet-test-vault-${this.id}`;
+  /** Other teams' vaults are `<this><team>`. */
+  readonly teamVaultVolumePrefix = `sandfleet-test-vault-${this.id}-`;
   readonly agentsNetwork = `sandfleet-test-net-${this.id}`;
   readonly startedAt = Date.now();
   private readonly workerIds = new Set([this.workerId]);
   private readonly agentIds = new Set<string>();
+  private readonly teams = new Set<string>();
   private readonly sandboxes: Sandbox[] = [];
   readonly sandbox: Sandbox;
 
@@ -42,6 +45,7 @@ export class TestBed {
     const sandbox = createDockerSandbox({
       homeVolumePrefix: HOME_PREFIX,
       sharedVaultVolume: this.sharedVaultVolume,
+      teamVaultVolumePrefix: this.teamVaultVolumePrefix,
       agentsNetwork: this.agentsNetwork,
       ...options,
     });
@@ -53,6 +57,13 @@ export class TestBed {
     const agentId = `${name}-${this.id}`;
     this.agentIds.add(agentId);
     return agentId;
+  }
+
+  /** A team of this test (its vault volume is removed by `cleanUp`). */
+  team(name: string): string {
+    const team = `${name}-${this.id}`;
+    this.teams.add(team);
+    return team;
   }
 
   otherWorkerId(name: string): string {
@@ -109,7 +120,9 @@ export class TestBed {
           .catch(() => undefined),
       ),
     );
-    const volumes = [...this.agentIds].map((id) => HOME_PREFIX + id).concat(this.sharedVaultVolume);
+    const volumes = [...this.agentIds]
+      .map((id) => HOME_PREFIX + id)
+      .concat(this.sharedVaultVolume, ...[...this.teams].map((team) => this.teamVaultVolumePrefix + team));
     await Promise.all(
       volumes.map((name) =>
         docker

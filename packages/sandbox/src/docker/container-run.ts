@@ -19,7 +19,13 @@ import {
   type SandboxStopReason,
 } from '../sandbox.js';
 import type { AgentsNetwork, StepNetworkLease } from './agents-network.js';
-import { containerSpec, homeVolumeName, stepEnv } from './container-spec.js';
+import {
+  containerSpec,
+  homeVolumeName,
+  runSharedVault,
+  stepEnv,
+  teamVaultVolumeName,
+} from './container-spec.js';
 import { type ArchivePart, splitArchiveByMount } from './disk-archive-split.js';
 import type { DockerDaemon } from './docker-daemon.js';
 import {
@@ -206,8 +212,8 @@ export class ContainerRun {
 
   /**
    * Before the create, which would otherwise make plain (unlimited) volumes of these names: the
-   * agent's home as a filesystem of at least `diskMb`, the shared vault of `sharedVaultDiskMb`
-   * (one size for the team, whatever a step asks).
+   * agent's home as a filesystem of at least `diskMb`, its team's shared vault of
+   * `sharedVaultDiskMb` (one size for every team, whatever a step asks).
    */
   private async prepareDisks(image: Docker.ImageInspectInfo): Promise<void> {
     const { diskMb } = this.request.limits;
@@ -222,7 +228,7 @@ export class ContainerRun {
     await Promise.all([
       disks.ensure(home, diskMb, owner, this.context),
       disks.ensure(
-        { name: config.sharedVaultVolume, labels: managed },
+        { name: teamVaultVolumeName(config, runSharedVault(this.request).team), labels: managed },
         config.sharedVaultDiskMb,
         owner,
         this.context,
@@ -293,14 +299,17 @@ export class ContainerRun {
   ): Promise<void> {
     const { files, input, agentId, runtimeFiles = [] } = this.request;
     const owner = imageOwner(image.Config.User);
-    // Root can write anywhere; a non-root agent needs the vault directories made its own.
+    const shared = runSharedVault(this.request);
+    // Root can write anywhere; a non-root agent needs the vault directories made its own (the
+    // shared one only when it may write there: a read-only mount takes no archive).
     const vault =
       owner.uid === 0
         ? undefined
         : await this.deps.vaults.check(
             homeVolumeName(this.deps.config, agentId),
-            this.deps.config.sharedVaultVolume,
+            teamVaultVolumeName(this.deps.config, shared.team),
             owner,
+            shared.writable,
           );
     const willUpload =
       files.length > 0 ||
@@ -314,7 +323,7 @@ export class ContainerRun {
       runtimeFiles,
       ...(agentRuntime ? { agentRuntime: { stepEnv: stepEnv(this.request) } } : {}),
       owner,
-      prepareVault: willUpload && vault !== undefined,
+      prepareVault: willUpload && vault !== undefined ? (shared.writable ? 'shared' : 'home') : false,
     });
     if (!archive) return;
     try {

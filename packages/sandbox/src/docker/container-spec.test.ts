@@ -1,7 +1,8 @@
 import { LABELS } from '@sandfleet/contracts';
 import { describe, expect, it } from 'vitest';
 import type { SandboxRunRequest } from '../sandbox.js';
-import { containerEnv, containerLabels, containerName } from './container-spec.js';
+import { containerEnv, containerLabels, containerName, containerSpec } from './container-spec.js';
+import { dockerSandboxConfig } from './docker-sandbox-options.js';
 
 const request: SandboxRunRequest = {
   stepId: 'step-1',
@@ -44,5 +45,29 @@ describe('container spec', () => {
       'SANDFLEET_INPUT_FILE=/sandfleet/input',
     ]);
     expect(containerEnv(request)).toEqual(['A=1', 'SANDFLEET_INPUT=stale']);
+  });
+
+  it("mounts the team's shared vault, read-only unless the run may write it", () => {
+    const config = dockerSandboxConfig({});
+    const vaultMount = (sharedVault?: SandboxRunRequest['sharedVault']) => {
+      const spec = containerSpec({
+        request: { ...request, ...(sharedVault ? { sharedVault } : {}) },
+        config,
+        imageId: 'sha256:x',
+        imageUser: 'agent',
+        networkMode: 'none',
+      });
+      const mount = spec.HostConfig?.Mounts?.find((m) => m.Target === '/home/agent/vault/shared');
+      return { source: mount?.Source, readOnly: mount?.ReadOnly };
+    };
+    expect(vaultMount()).toEqual({ source: 'sandfleet-vault-shared', readOnly: true });
+    expect(vaultMount({ team: 'shared', writable: true })).toEqual({
+      source: 'sandfleet-vault-shared',
+      readOnly: false,
+    });
+    expect(vaultMount({ team: 'team-a', writable: false })).toEqual({
+      source: 'sandfleet-vault-team-a',
+      readOnly: true,
+    });
   });
 });

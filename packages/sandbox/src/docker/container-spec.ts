@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { LABELS, RUNTIME_ENV, STEP_ENV_FILE } from '@sandfleet/contracts';
+import { DEFAULT_TEAM, LABELS, RUNTIME_ENV, STEP_ENV_FILE } from '@sandfleet/contracts';
 import type Docker from 'dockerode';
 import {
   AGENT_HOME,
@@ -7,6 +7,7 @@ import {
   MAX_INPUT_ENV_BYTES,
   RUNTIME_DIR,
   type SandboxRunRequest,
+  type SandboxSharedVault,
   SHARED_VAULT_PATH,
 } from '../sandbox.js';
 import type { DockerSandboxConfig } from './docker-sandbox-options.js';
@@ -58,6 +59,19 @@ export function homeVolumeName(
   return config.homeVolumePrefix + agentId;
 }
 
+/** The shared vault of a run, its default filled in: team `shared`, read-only. */
+export function runSharedVault(request: SandboxRunRequest): SandboxSharedVault {
+  return request.sharedVault ?? { team: DEFAULT_TEAM, writable: false };
+}
+
+/** Volume of a team's shared vault: the configured one for team `shared`, else prefix + team. */
+export function teamVaultVolumeName(
+  config: Pick<DockerSandboxConfig, 'sharedVaultVolume' | 'teamVaultVolumePrefix'>,
+  team: string,
+): string {
+  return team === DEFAULT_TEAM ? config.sharedVaultVolume : config.teamVaultVolumePrefix + team;
+}
+
 /** `sandfleet-<stepId>-<attempt>-<random4>`: readable, and unique across retries and races. */
 export function containerName(request: SandboxRunRequest): string {
   return `sandfleet-${request.stepId}-${request.attempt}-${randomBytes(2).toString('hex')}`;
@@ -90,8 +104,8 @@ export function containerEnv(request: SandboxRunRequest, agentRuntime = false): 
  * The hardened create body of a step's container: all capabilities dropped, no-new-privileges,
  * not privileged, no host paths, memory without swap, CPU and pid limits, an init process that
  * forwards signals and reaps zombies, no log driver (output is taken from the attach stream, so
- * it is not written to the host's disk as well), and only the agent's home and the shared vault
- * mounted.
+ * it is not written to the host's disk as well), and only the agent's home and its team's shared
+ * vault (read-only unless the request makes it writable) mounted.
  */
 export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreateOptions {
   const { request, config } = input;
@@ -129,7 +143,12 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
           [LABELS.managed]: 'true',
           [LABELS.agentId]: request.agentId,
         }),
-        volumeMount(config.sharedVaultVolume, SHARED_VAULT_PATH, { [LABELS.managed]: 'true' }),
+        volumeMount(
+          teamVaultVolumeName(config, runSharedVault(request).team),
+          SHARED_VAULT_PATH,
+          { [LABELS.managed]: 'true' },
+          !runSharedVault(request).writable,
+        ),
         ...(request.limits.diskMb === undefined ? [] : [runtimeDirMount()]),
       ],
     },
@@ -163,10 +182,15 @@ function runtimeDirMount(): Docker.MountSettings {
  * A named volume the engine creates (with these labels) when it does not exist yet, copying the
  * image's content at `target` into it, so a fresh home is owned by the image's user.
  */
-function volumeMount(name: string, target: string, labels: Record<string, string>): Docker.MountSettings {
+function volumeMount(
+  name: string,
+  target: string,
+  labels: Record<string, string>,
+  readOnly = false,
+): Docker.MountSettings {
   const Labels = { ...labels, [VOLUME_INSTANCE_LABEL]: randomUUID() };
   // No DriverConfig (the typings wrongly require it): an operator may have created the volume
   // with another driver (NFS, …), and naming `local` here would then fail the create.
   const VolumeOptions = { NoCopy: false, Labels } as unknown as Docker.MountSettings['VolumeOptions'];
-  return { Type: 'volume', Source: name, Target: target, ReadOnly: false, VolumeOptions };
+  return { Type: 'volume', Source: name, Target: target, ReadOnly: readOnly, VolumeOptions };
 }

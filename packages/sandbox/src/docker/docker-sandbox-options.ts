@@ -25,8 +25,10 @@ export interface DockerSandboxOptions {
   egress?: EgressOptions;
   /** Prefix of per-agent home volumes (`<prefix><agentId>`). @defaultValue `names.homeVolumePrefix` ('sandfleet-home-') */
   homeVolumePrefix?: string;
-  /** Volume of the team's shared vault, mounted at `/home/agent/vault/shared`. @defaultValue `names.sharedVaultVolume` ('sandfleet-vault-shared') */
+  /** Shared vault volume of the default team (`shared`), mounted at `/home/agent/vault/shared`. @defaultValue `names.sharedVaultVolume` ('sandfleet-vault-shared') */
   sharedVaultVolume?: string;
+  /** Prefix of every other team's shared vault volume (`<prefix><team>`). @defaultValue `names.teamVaultVolumePrefix` ('sandfleet-vault-') */
+  teamVaultVolumePrefix?: string;
   /** How to get a missing image, for the `IMAGE_NOT_FOUND` message. */
   imageBuildHint?: (image: string) => string;
   /** After the container exits, how long output may stall before the rest is given up, ms. @defaultValue 10000 */
@@ -98,6 +100,7 @@ export type DockerSandboxConfig = Pick<DockerSandboxOptions, 'disksDir'> &
       | 'agentsNetwork'
       | 'homeVolumePrefix'
       | 'sharedVaultVolume'
+      | 'teamVaultVolumePrefix'
       | 'imageBuildHint'
       | 'outputDrainIdleMs'
       | 'daemonReturnMs'
@@ -113,6 +116,7 @@ export function dockerSandboxConfig(options: DockerSandboxOptions): DockerSandbo
     agentsNetwork: options.agentsNetwork ?? names.agentsNetwork,
     homeVolumePrefix: options.homeVolumePrefix ?? names.homeVolumePrefix,
     sharedVaultVolume: options.sharedVaultVolume ?? names.sharedVaultVolume,
+    teamVaultVolumePrefix: options.teamVaultVolumePrefix ?? names.teamVaultVolumePrefix,
     imageBuildHint: options.imageBuildHint ?? DEFAULT_IMAGE_BUILD_HINT,
     outputDrainIdleMs: options.outputDrainIdleMs ?? DEFAULT_OUTPUT_DRAIN_IDLE_MS,
     daemonReturnMs: options.daemonReturnMs ?? DEFAULT_DAEMON_RETURN_MS,

@@ -1,6 +1,6 @@
 import { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ErrorContext, LABELS } from '@sandfleet/contracts';
+import { DEFAULT_TEAM, type ErrorContext, LABELS, TEAM_PATTERN } from '@sandfleet/contracts';
 import Docker from 'dockerode';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { SandboxError } from '../errors.js';
@@ -14,7 +14,7 @@ import type {
 } from '../sandbox.js';
 import { AgentsNetwork, egressProxyEnv } from './agents-network.js';
 import { ContainerRun } from './container-run.js';
-import { homeVolumeName } from './container-spec.js';
+import { homeVolumeName, teamVaultVolumeName } from './container-spec.js';
 import { DockerDaemon } from './docker-daemon.js';
 import { dockerStatus, toSandboxError } from './docker-errors.js';
 import {
@@ -153,8 +153,14 @@ class DockerSandbox implements Sandbox {
     return this.removeVolume(homeVolumeName(this.config, agentId), 'a running step', { agentId });
   }
 
-  removeSharedVault(): Promise<boolean> {
-    return this.removeVolume(this.config.sharedVaultVolume, 'running steps', {});
+  removeSharedVault(team: string = DEFAULT_TEAM): Promise<boolean> {
+    if (!TEAM_PATTERN.test(team)) {
+      throw new SandboxError('INVALID_REQUEST', `team must match ${TEAM_PATTERN.source}`, {
+        retryable: false,
+        context: { team },
+      });
+    }
+    return this.removeVolume(teamVaultVolumeName(this.config, team), 'running steps', { team });
   }
 
   /** Removes a named volume, and the disk image behind a size-limited one; false when there is none. */

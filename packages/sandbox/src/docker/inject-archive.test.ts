@@ -24,6 +24,13 @@ describe('buildInjectArchive', () => {
     expect(await buildInjectArchive({ files: [], owner: agent, prepareVault: false })).toBeUndefined();
   });
 
+  it('prepares only vault/ when the shared vault is mounted read-only', async () => {
+    const archive = await buildInjectArchive({ files: [], owner: agent, prepareVault: 'home' });
+    expect(await entries(archive as Buffer)).toEqual([
+      { name: 'home/agent/vault/', type: 'directory', mode: 0o755, uid: 1000, gid: 1000, body: '' },
+    ]);
+  });
+
   it('writes files under home/agent with every parent directory owned by the agent', async () => {
     const archive = await buildInjectArchive({
       files: [
@@ -31,7 +38,7 @@ describe('buildInjectArchive', () => {
         { path: 'a/d.bin', content: Buffer.from([1, 2]).toString('base64'), encoding: 'base64', mode: 0o600 },
       ],
       owner: agent,
-      prepareVault: true,
+      prepareVault: 'shared',
     });
     expect(await entries(archive as Buffer)).toEqual([
       { name: 'home/agent/vault/', type: 'directory', mode: 0o755, uid: 1000, gid: 1000, body: '' },

@@ -16,11 +16,11 @@ export interface InjectArchiveInput {
   agentRuntime?: { stepEnv: Record<string, string> };
   owner: ImageOwner;
   /**
-   * Also write `vault/` and `vault/shared/` owned by `owner`. The engine creates the shared vault's
-   * mount point (and a fresh shared volume's root) owned by root, which a non-root agent could not
-   * write to.
+   * Also write `vault/` (`home`), or `vault/` and `vault/shared/` (`shared`), owned by `owner`.
+   * The engine creates the shared vault's mount point (and a fresh shared volume's root) owned by
+   * root, which a non-root agent could not write to. A read-only shared vault takes no entry.
    */
-  prepareVault: boolean;
+  prepareVault: false | 'home' | 'shared';
 }
 
 /** The archive is extracted at `/`; these are its path prefixes. */
@@ -31,7 +31,7 @@ const DIR_MODE = 0o755;
 const FILE_MODE = 0o644;
 const INPUT_MODE = 0o444;
 const PRIVATE_MODE = 0o400;
-const VAULT_DIRS = ['vault', 'vault/shared'];
+const VAULT_DIRS = { home: ['vault'], shared: ['vault', 'vault/shared'] } as const;
 
 /**
  * Builds the tar archive of injected files (under `/home/agent`) and input (`/sandfleet/input`),
@@ -54,7 +54,7 @@ export async function buildInjectArchive(input: InjectArchiveInput): Promise<Buf
   const mtime = new Date();
   const ownedBy = { uid: owner.uid, gid: owner.gid, mtime };
 
-  const dirs = new Set<string>(input.prepareVault ? VAULT_DIRS : []);
+  const dirs = new Set<string>(input.prepareVault ? VAULT_DIRS[input.prepareVault] : []);
   for (const file of files) for (const dir of ancestors(file.path)) dirs.add(dir);
   for (const dir of dirs) {
     tar.entry({ ...ownedBy, name: `${HOME_PREFIX}${dir}/`, type: 'directory', mode: DIR_MODE });

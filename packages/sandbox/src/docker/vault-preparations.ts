@@ -28,9 +28,18 @@ export class VaultPreparations {
 
   constructor(private readonly docker: Docker) {}
 
-  /** Call after the container (and so its volumes) exists. */
-  async check(homeVolume: string, sharedVolume: string, owner: ImageOwner): Promise<VaultCheck> {
-    const key = await this.key(homeVolume, sharedVolume, owner);
+  /**
+   * Call after the container (and so its volumes) exists. A run with the shared vault read-only
+   * prepares only `vault/`, so it counts apart from a writable one.
+   */
+  async check(
+    homeVolume: string,
+    sharedVolume: string,
+    owner: ImageOwner,
+    sharedWritable: boolean,
+  ): Promise<VaultCheck> {
+    const found = await this.key(homeVolume, sharedVolume, owner);
+    const key = found === undefined ? undefined : `${found}|${sharedWritable ? 'rw' : 'ro'}`;
     if (key === undefined) return { needed: true, done: () => undefined };
     return {
       needed: !this.prepared.has(key),
