@@ -189,7 +189,7 @@ describe('scoped API tokens', () => {
     expect(agents).toEqual(new Set([agentA, agentA2, agentB]));
   });
 
-  it('records the token’s name as the producer and logs it as tokenName; a raw producer leaves it null', async () => {
+  it('records the token’s name as the producer, logs it as tokenName and counts its requests; a raw producer leaves it null', async () => {
     const answer = await call(tokens.a, 'POST', '/v1/steps', delayed(agentA, { image: TEST_IMAGE }));
     const { id } = answer.json as { id: string };
     expect((await fleet.db.steps.get(id))?.producer).toBe('team-a');
@@ -198,6 +198,19 @@ describe('scoped API tokens', () => {
     const lines = log.lines.map((line) => JSON.parse(line) as { tokenName?: string; msg?: string });
     expect(lines.some((line) => line.tokenName === 'team-a')).toBe(true);
     expect(log.lines.join('\n')).not.toContain(tokens.a);
+    // Metrics count the token's requests by its name, refusals included.
+    await call(tokens.a, 'POST', '/v1/steps', delayed(agentB));
+    const metrics = await fetch(`${api.url}/metrics`, {
+      headers: { authorization: `Bearer ${tokens.admin}` },
+    });
+    const text = await metrics.text();
+    expect(text).toMatch(
+      /^sandfleet_http_requests_by_token_total\{token="team-a",status_code="202"\} [1-9]\d*$/m,
+    );
+    expect(text).toMatch(
+      /^sandfleet_http_requests_by_token_total\{token="team-a",status_code="403"\} [1-9]\d*$/m,
+    );
+    expect(text).not.toContain(tokens.a);
     const raw = await fleet.queue.enqueue(delayed(agentB));
     expect((await fleet.db.steps.get(raw.id))?.producer).toBeNull();
   });

@@ -27,6 +27,7 @@ export async function metricsPlugin(app: FastifyInstance, options: MetricsPlugin
       route,
       statusCode: reply.statusCode,
       durationSeconds: reply.elapsedTime / 1000,
+      tokenName: request.principal?.name,
     });
     const line = {
       method: request.method,

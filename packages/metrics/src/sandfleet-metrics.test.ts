@@ -78,6 +78,23 @@ describe('SandfleetMetrics', () => {
     expect(
       line(text, 'sandfleet_http_requests_total{method="GET",route="/v1/steps/:id",status_code="404"}'),
     ).toMatch(/ 1$/);
+    // Only requests made with a token count per token.
+    expect(text).not.toMatch(/^sandfleet_http_requests_by_token_total\{/m);
+    for (const statusCode of [202, 202, 429])
+      metrics.observeHttpRequest({
+        method: 'POST',
+        route: '/v1/steps',
+        statusCode,
+        durationSeconds: 0,
+        tokenName: 'team-a',
+      });
+    const after = await metrics.render();
+    expect(line(after, 'sandfleet_http_requests_by_token_total{token="team-a",status_code="202"}')).toMatch(
+      / 2$/,
+    );
+    expect(line(after, 'sandfleet_http_requests_by_token_total{token="team-a",status_code="429"}')).toMatch(
+      / 1$/,
+    );
   });
 
   it('keeps instances apart: each has its own registry, none uses the global one', async () => {

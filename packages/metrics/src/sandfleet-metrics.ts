@@ -39,6 +39,8 @@ export interface HttpRequestObservation {
   route: string;
   statusCode: number;
   durationSeconds: number;
+  /** Name of the API token that made it, when one did (operators name them: few values). */
+  tokenName?: string | undefined;
 }
 
 const PHASES = ['create', 'inject', 'start', 'run', 'destroy'] as const;
@@ -65,6 +67,7 @@ export class SandfleetMetrics implements StepRunMetrics {
   readonly #repairs: Counter<'kind'>;
   readonly #httpRequests: Counter<'method' | 'route' | 'status_code'>;
   readonly #httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly #tokenRequests: Counter<'token' | 'status_code'>;
   readonly #collectFailures: Counter<'source'>;
   readonly #queueJobs: Gauge<'state'>;
   readonly #steps: Gauge<'status'>;
@@ -135,6 +138,11 @@ export class SandfleetMetrics implements StepRunMetrics {
       'Time the API took to answer HTTP requests (until the end of the response, SSE included).',
       HTTP_DURATION_BUCKETS,
       ['method', 'route', 'status_code'],
+    );
+    this.#tokenRequests = counter(
+      'sandfleet_http_requests_by_token_total',
+      'HTTP requests the API answered for an API token, by token name and status code (403 out of scope, 429 past a quota).',
+      ['token', 'status_code'],
     );
     this.#collectFailures = counter(
       'sandfleet_metrics_collect_failures_total',
@@ -226,6 +234,8 @@ export class SandfleetMetrics implements StepRunMetrics {
     };
     this.#httpRequests.inc(labels);
     this.#httpDuration.observe(labels, Math.max(0, request.durationSeconds));
+    if (request.tokenName !== undefined)
+      this.#tokenRequests.inc({ token: request.tokenName, status_code: labels.status_code });
   }
 
   async #collect<L extends string>(
