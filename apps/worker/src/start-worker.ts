@@ -129,6 +129,7 @@ export async function startWorker(
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     maxStalledCount: config.maxStalledCount,
+    jobDataBounds: { maxBytes: config.maxJobDataBytes, maxDepth: config.maxJobDataDepth },
     reconciler: {
       queue: producer,
       intervalMs: config.reconcileIntervalMs,

@@ -58,6 +58,8 @@ describe('WorkerConfig', () => {
       sharedVaultDiskMb: 1024,
       disksDir: '/var/lib/sandfleet/disks',
       stopGraceMs: 5000,
+      maxJobDataBytes: 16 * 1024 * 1024,
+      maxJobDataDepth: 64,
       drainGraceMs: 30_000,
       heartbeatMs: 5000,
       reaperIntervalMs: 15_000,

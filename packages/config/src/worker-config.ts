@@ -144,6 +144,14 @@ export const workerVars = {
   SANDFLEET_STALLED_INTERVAL_MS: ms(100, 15_000),
   /** Times a step's worker may die under it (BullMQ stall) before the step ends in error. @defaultValue 2 */
   SANDFLEET_MAX_STALLED_COUNT: intVar(2, { min: 0, max: 100 }),
+  /**
+   * Largest raw job data (serialized JSON) the worker parses, bytes; a job past it ends `error`
+   * (`JOB_DATA_REJECTED`) unparsed. Above the API's body limit, so only raw-BullMQ jobs meet it.
+   * @defaultValue 16777216 (16 MiB)
+   */
+  SANDFLEET_MAX_JOB_DATA_BYTES: intVar(16 * 1024 * 1024, { min: 1024 * 1024, max: 1024 ** 3 }),
+  /** Deepest nesting of objects and arrays in job data the worker parses. @defaultValue 64 */
+  SANDFLEET_MAX_JOB_DATA_DEPTH: intVar(64, { min: 8, max: 1000 }),
   /** Directory of files named after secrets, each holding the value; unset = no such source. */
   SANDFLEET_SECRETS_DIR: optionalVar(),
   /** Port of the worker's Prometheus `/metrics`; 0 turns it off. @defaultValue 0 */

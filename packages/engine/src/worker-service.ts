@@ -1,5 +1,5 @@
 import type { Logger } from '@sandfleet/logging';
-import { type QueueLocation, StepWorker, type WorkerRegistry } from '@sandfleet/queue';
+import { type JobDataBounds, type QueueLocation, StepWorker, type WorkerRegistry } from '@sandfleet/queue';
 import { StepOutcomes } from '@sandfleet/steps';
 import type { CancelBus } from '@sandfleet/stream';
 import { OrphanReaper } from './orphan-reaper.js';
@@ -21,6 +21,8 @@ export interface WorkerServiceOptions extends Omit<StepRunnerDeps, 'running' | '
   stalledIntervalMs?: number;
   /** Times a step's worker may die under it before the step ends in error. @defaultValue 2 */
   maxStalledCount?: number;
+  /** Raw job data past these ends `error` unparsed. @defaultValue `DEFAULT_JOB_DATA_BOUNDS` of `@sandfleet/queue` */
+  jobDataBounds?: Partial<JobDataBounds>;
   /** Puts back jobs Redis lost (PostgreSQL is the record of accepted steps); leave out to turn off. */
   reconciler?: Pick<StepReconcilerDeps, 'queue' | 'intervalMs' | 'staleAfterMs'>;
 }
@@ -59,6 +61,7 @@ export class WorkerService {
       lockDurationMs: options.lockDurationMs,
       stalledIntervalMs: options.stalledIntervalMs,
       maxStalledCount: options.maxStalledCount,
+      ...(options.jobDataBounds ? { jobDataBounds: options.jobDataBounds } : {}),
       handler: (delivery) => runner.handle(delivery),
       onFailed: (stepId, reason) => this.#endFailedJob(stepId, reason),
       onError: (error) => logger.error({ err: error }, 'queue worker error'),
