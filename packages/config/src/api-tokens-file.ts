@@ -6,6 +6,7 @@ import {
   type FieldIssue,
   formatIssue,
   toFieldIssues,
+  type VaultAccess,
 } from '@sandfleet/contracts';
 import { ConfigError } from './errors.js';
 
@@ -19,7 +20,7 @@ export interface ApiTokenScope {
   /** The only team whose shared vault its steps mount (the file's `team`, else the token's name). */
   team?: string;
   /** The most its steps may ask of that vault; undefined: `write` allowed. */
-  vault?: 'read' | 'write';
+  vault?: VaultAccess;
 }
 
 /** A token's quotas with every default filled in. */

@@ -1,8 +1,9 @@
 import * as z from 'zod';
 
 /**
- * A team's name: whose shared vault a step mounts (`<prefix>-vault-<team>`). Those of a Docker
- * volume name, as an API token's name (a token's team defaults to its name).
+ * A team's name: whose shared vault a step mounts (`<prefix>-vault-<team>`); characters of a
+ * Docker volume name. It is also the pattern of an API token's name (`API_TOKEN_NAME_PATTERN`),
+ * since a token's team defaults to its name.
  */
 export const TEAM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 

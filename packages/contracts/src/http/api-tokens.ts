@@ -1,10 +1,10 @@
 import * as z from 'zod';
-import { TeamName, VaultAccess } from '../shared-vault.js';
+import { TEAM_PATTERN, TeamName, VaultAccess } from '../shared-vault.js';
 
 /** A bearer token's text: 16 to 512 URL- and cookie-safe characters (as `SANDFLEET_API_TOKENS`). */
 export const API_TOKEN_TEXT_PATTERN = /^[A-Za-z0-9._~+/=-]{16,512}$/;
-/** A token's name: what steps record as their `producer` and logs show as `tokenName`. */
-export const API_TOKEN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+/** A token's name: what steps record as their `producer`, logs show as `tokenName`, and its default team. */
+export const API_TOKEN_NAME_PATTERN = TEAM_PATTERN;
 /**
  * A scope pattern: `*` matches any run of characters (none included), `?` exactly one, anything
  * else itself. Printable ASCII without spaces, so it can name agents, secrets and images.

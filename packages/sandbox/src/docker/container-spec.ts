@@ -110,6 +110,7 @@ export function containerEnv(request: SandboxRunRequest, agentRuntime = false): 
 export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreateOptions {
   const { request, config } = input;
   const { memoryMb, cpus, pids } = request.limits;
+  const vault = runSharedVault(request);
   return {
     name: containerName(request),
     Image: input.imageId,
@@ -144,10 +145,10 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
           [LABELS.agentId]: request.agentId,
         }),
         volumeMount(
-          teamVaultVolumeName(config, runSharedVault(request).team),
+          teamVaultVolumeName(config, vault.team),
           SHARED_VAULT_PATH,
           { [LABELS.managed]: 'true' },
-          !runSharedVault(request).writable,
+          !vault.writable,
         ),
         ...(request.limits.diskMb === undefined ? [] : [runtimeDirMount()]),
       ],
