@@ -70,8 +70,14 @@ const STOPPED_BY_SIGNAL = new Set([137, 143]);
  */
 const EXIT_STATUS_LOST = 255;
 
-/** What one wait on the container saw. */
-type Seen = { kind: 'exited'; code: number | null } | { kind: 'disconnected' };
+/**
+ * What one wait on the container saw: the wait's answer, a broken connection, or (the watchdog)
+ * a container that exited while the wait never answered. A wait that never answers is lost as
+ * surely as a broken one: the engine restarted under it (seen: the restarted engine reported
+ * 255 for a step that had printed its output and exited 0), so its exit is judged as after an
+ * outage.
+ */
+type Seen = { kind: 'exited'; code: number | null } | { kind: 'disconnected' } | { kind: 'wait-lost' };
 
 type RunOutcome = Omit<SandboxRunResult, 'containerId' | 'imageId' | 'timings'> & {
   timings: { injectMs: number; startMs: number; runMs: number };
@@ -376,17 +382,24 @@ export class ContainerRun {
    * ended by SIGTERM/SIGKILL that nobody here sent while the engine was away, or with the 255 of
    * a lost exit status → `CONTAINER_LOST`, an infrastructure failure (retried), never the step's
    * own. Live-restore does not change that rule: an engine with it still stops containers whose
-   * start its shutdown cut short (seen: seven steps `failed` with 143 in one restart under load). A watchdog inspects the container every
-   * `watchdogIntervalMs`, so a wait that never answers cannot hold the step. Rejects with the
-   * hook's own error if an output hook throws first.
+   * start its shutdown cut short (seen: seven steps `failed` with 143 in one restart under load).
+   * A watchdog inspects the container every `watchdogIntervalMs`, so a wait that never answers
+   * cannot hold the step; its exit is then judged by the same rule, as the wait was lost. Once
+   * the engine was away, a later wait's answer is judged so too. Rejects with the hook's own
+   * error if an output hook throws first.
    */
   private async waitForExit(
     container: Docker.Container,
     output: { pump: OutputPump },
   ): Promise<number | null> {
+    let outage = false;
     for (;;) {
       const seen = await this.waitOnce(container, output.pump);
-      if (seen.kind === 'exited' && !(await this.mayBeEngineShutdown(seen.code))) return seen.code;
+      if (seen.kind === 'exited') {
+        if (outage) return this.exitAfterOutage(seen.code);
+        if (!(await this.mayBeEngineShutdown(seen.code))) return seen.code;
+      }
+      outage = true;
       await this.deps.daemon.waitUntilUp(this.context);
       const state = await this.inspectAfterOutage(container);
       if (state.Running) {
@@ -394,12 +407,22 @@ export class ContainerRun {
         output.pump = new OutputPump(await this.attach(container), this.hooks.onOutput);
         continue;
       }
-      if (!this.stopReason && STOPPED_BY_SIGNAL.has(state.ExitCode))
-        throw this.lost(`it ended by signal (exit code ${state.ExitCode}) while the Docker engine was away`);
-      if (!this.stopReason && state.ExitCode === EXIT_STATUS_LOST)
-        throw this.lost('the Docker engine lost its exit status while it was away (exit code 255)');
-      return state.ExitCode;
+      return this.exitAfterOutage(state.ExitCode);
     }
+  }
+
+  /**
+   * An exit code seen after the engine was away, or while a wait never answered: SIGTERM/SIGKILL
+   * that nobody here sent, and the 255 of a lost exit status, are the engine's doing
+   * (`CONTAINER_LOST`, retried), not the step's.
+   */
+  private exitAfterOutage(code: number | null): number | null {
+    if (this.stopReason || code === null) return code;
+    if (STOPPED_BY_SIGNAL.has(code))
+      throw this.lost(`it ended by signal (exit code ${code}) while the Docker engine was away`);
+    if (code === EXIT_STATUS_LOST)
+      throw this.lost('the Docker engine lost its exit status while it was away (exit code 255)');
+    return code;
   }
 
   /** One wait, raced with the output hooks and the watchdog. */
@@ -430,8 +453,8 @@ export class ContainerRun {
 
   /**
    * Inspects the container periodically while a wait is pending: one gone (404) is lost; one
-   * seen exited twice in a row (the wait should have answered) is taken as exited; an engine
-   * that does not answer is a broken connection.
+   * seen exited twice in a row means the wait should have answered and is lost; an engine that
+   * does not answer is a broken connection.
    */
   private watch(container: Docker.Container): { seen: Promise<Seen>; stop(): void } {
     let timer: NodeJS.Timeout | undefined;
@@ -443,7 +466,7 @@ export class ContainerRun {
         try {
           const { State } = await container.inspect();
           if (State.Running || State.Status === 'created') exitedBefore = false;
-          else if (exitedBefore) return resolve({ kind: 'exited', code: State.ExitCode });
+          else if (exitedBefore) return resolve({ kind: 'wait-lost' });
           else exitedBefore = true;
         } catch (error) {
           if (dockerStatus(error) === 404) return reject(this.lost('it is gone'));
