@@ -1,4 +1,3 @@
-import { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_TEAM, type ErrorContext, LABELS, TEAM_PATTERN } from '@sandfleet/contracts';
 import Docker from 'dockerode';
@@ -15,6 +14,7 @@ import type {
 import { AgentsNetwork, egressProxyEnv } from './agents-network.js';
 import { ContainerRun } from './container-run.js';
 import { homeVolumeName, teamVaultVolumeName } from './container-spec.js';
+import { DockerAgent } from './docker-agent.js';
 import { DockerDaemon } from './docker-daemon.js';
 import { dockerStatus, toSandboxError } from './docker-errors.js';
 import {
@@ -37,7 +37,7 @@ export function createDockerSandbox(options: DockerSandboxOptions = {}): Sandbox
 }
 
 class DockerSandbox implements Sandbox {
-  private readonly agent = new Agent({ keepAlive: true });
+  private readonly agent = new DockerAgent();
   private readonly docker: Docker;
   private readonly config: DockerSandboxConfig;
   private readonly limit: LimitFunction;
