@@ -21,6 +21,14 @@ export { ErrorBody } from './http/error-body.js';
 export { CheckResult, LivenessView, ReadinessChecks, ReadinessView } from './http/health-view.js';
 export { httpJsonSchema } from './http/http-json-schema.js';
 export { CancelResultView, EnqueueResultView } from './http/step-answers.js';
+export {
+  DEFAULT_BATCH_MAX_STEPS,
+  StepBatchItemError,
+  StepBatchItemResult,
+  StepBatchRequest,
+  StepBatchResult,
+  stepBatchItemError,
+} from './http/step-batch.js';
 export { StepListPage } from './http/step-list-page.js';
 export {
   STEP_INSTANT_FIELDS,

@@ -49,6 +49,7 @@ export {
   type RecordRejectedInput,
   StepRepository,
   type StepRepositoryOptions,
+  type StepState,
   type UnchangedStep,
   type UnchangedStepsQuery,
 } from './step-repository.js';

@@ -8,7 +8,7 @@ import {
   type TerminalStatus,
 } from '@sandfleet/contracts';
 import { type Kysely, sql, type UpdateObject } from 'kysely';
-import type { Database, StepRow } from './database.js';
+import type { Database, NewStepRow, StepRow } from './database.js';
 import { DbError, toDbError } from './errors.js';
 import { type JsonbText, toJsonb, toPgText } from './pg-value.js';
 import { decodeStepCursor, encodeStepCursor } from './step-cursor.js';
@@ -25,6 +25,12 @@ export interface NewStep {
   maxAttempts?: number;
   /** Name of the API token enqueueing it. @defaultValue null (a raw-BullMQ producer) */
   producer?: string | null;
+}
+
+/** What {@link StepRepository.getStates} tells of a step. */
+export interface StepState {
+  agentId: string;
+  status: StepStatus;
 }
 
 export interface MarkRunningInput {
@@ -126,6 +132,37 @@ function jsonb(value: unknown, what: string, context: ErrorContext): JsonbText {
   return text;
 }
 
+/** Rows of one multi-row INSERT of {@link StepRepository.insertQueuedMany} (15 parameters each). */
+const INSERT_CHUNK_ROWS = 1000;
+
+/** The `queued` row of `step`. @throws DbError `INVALID_ARGUMENT` naming the step. */
+function queuedRow(step: NewStep): NewStepRow {
+  const { id, spec } = step;
+  const context = { stepId: id, agentId: spec.agentId };
+  if (spec.id !== undefined && spec.id !== id) throw invalidArgument('spec.id differs from id', context);
+  const maxAttempts = step.maxAttempts ?? spec.attempts;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    throw invalidArgument('maxAttempts must be a positive integer', context);
+  }
+  return {
+    id,
+    agent_id: spec.agentId,
+    kind: spec.kind,
+    status: 'queued',
+    image: spec.image ?? null,
+    command: jsonb(spec.command, 'command', context),
+    spec: jsonb(toStoredStepSpec({ ...spec, id }), 'spec', context),
+    run_id: spec.runId ?? null,
+    task_id: spec.taskId ?? null,
+    chat_session_id: spec.chatSessionId ?? null,
+    labels: jsonb(spec.labels, 'labels', context),
+    priority: spec.priority ?? null,
+    max_attempts: maxAttempts,
+    pending_files: spec.files.length === 0 ? null : jsonb(spec.files, 'files', context),
+    producer: step.producer ?? null,
+  };
+}
+
 /**
  * Rows of table `steps`. State changes are single conditional UPDATEs, so concurrent workers and
  * API calls cannot move a step out of a terminal status, and exactly one terminal transition wins.
@@ -142,33 +179,11 @@ export class StepRepository {
 
   /** Records a queued step. Idempotent: a second insert of the same id changes nothing. */
   async insertQueued(step: NewStep): Promise<{ inserted: boolean }> {
-    const { id, spec } = step;
-    const context = { stepId: id, agentId: spec.agentId };
-    if (spec.id !== undefined && spec.id !== id) throw invalidArgument('spec.id differs from id', context);
-    const maxAttempts = step.maxAttempts ?? spec.attempts;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-      throw invalidArgument('maxAttempts must be a positive integer', context);
-    }
-    return this.#run(context, async () => {
+    const row = queuedRow(step);
+    return this.#run({ stepId: step.id, agentId: step.spec.agentId }, async () => {
       const rows = await this.#db
         .insertInto('steps')
-        .values({
-          id,
-          agent_id: spec.agentId,
-          kind: spec.kind,
-          status: 'queued',
-          image: spec.image ?? null,
-          command: jsonb(spec.command, 'command', context),
-          spec: jsonb(toStoredStepSpec({ ...spec, id }), 'spec', context),
-          run_id: spec.runId ?? null,
-          task_id: spec.taskId ?? null,
-          chat_session_id: spec.chatSessionId ?? null,
-          labels: jsonb(spec.labels, 'labels', context),
-          priority: spec.priority ?? null,
-          max_attempts: maxAttempts,
-          pending_files: spec.files.length === 0 ? null : jsonb(spec.files, 'files', context),
-          producer: step.producer ?? null,
-        })
+        .values(row)
         .onConflict((conflict) => conflict.column('id').doNothing())
         .returning('id')
         .execute();
@@ -177,19 +192,68 @@ export class StepRepository {
   }
 
   /**
+   * Records many queued steps in one transaction (one multi-row INSERT per
+   * {@link INSERT_CHUNK_ROWS} rows), each idempotent as {@link insertQueued}: an id already
+   * recorded (or twice in `steps`: the first wins) changes nothing. Returns the ids it inserted.
+   * @throws DbError `INVALID_ARGUMENT` (nothing is written) when a step is invalid, naming it.
+   */
+  async insertQueuedMany(steps: readonly NewStep[]): Promise<string[]> {
+    const rows = steps.map(queuedRow);
+    if (rows.length === 0) return [];
+    const insert = async (db: Kysely<Database>, chunk: readonly NewStepRow[]) => {
+      const inserted = await db
+        .insertInto('steps')
+        .values(chunk)
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .returning('id')
+        .execute();
+      return inserted.map((row) => row.id);
+    };
+    return this.#run({ steps: rows.length }, async () => {
+      // One statement is a transaction of its own; several share one.
+      if (rows.length <= INSERT_CHUNK_ROWS) return insert(this.#db, rows);
+      return this.#db.transaction().execute(async (trx) => {
+        const ids: string[] = [];
+        for (let at = 0; at < rows.length; at += INSERT_CHUNK_ROWS)
+          ids.push(...(await insert(trx, rows.slice(at, at + INSERT_CHUNK_ROWS))));
+        return ids;
+      });
+    });
+  }
+
+  /**
    * Deletes a step that never started (`queued`, no attempt): the undo of {@link insertQueued}
    * when its job could not be added. Returns whether a row was deleted.
    */
   async deleteQueued(id: string): Promise<boolean> {
-    return this.#run({ stepId: id }, async () => {
+    return (await this.deleteQueuedMany([id])).length > 0;
+  }
+
+  /** {@link deleteQueued} of many steps in one statement; returns the ids it deleted. */
+  async deleteQueuedMany(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return this.#run(ids.length === 1 ? { stepId: ids[0] } : { steps: ids.length }, async () => {
       const rows = await this.#db
         .deleteFrom('steps')
-        .where('id', '=', id)
+        .where('id', 'in', ids)
         .where('status', '=', 'queued')
         .where('attempts', '=', 0)
         .returning('id')
         .execute();
-      return rows.length > 0;
+      return rows.map((row) => row.id);
+    });
+  }
+
+  /** The agent and status of each of `ids` that has a row, by id, in one query. */
+  async getStates(ids: readonly string[]): Promise<Map<string, StepState>> {
+    if (ids.length === 0) return new Map();
+    return this.#run({ steps: ids.length }, async () => {
+      const rows = await this.#db
+        .selectFrom('steps')
+        .select(['id', 'agent_id', 'status'])
+        .where('id', 'in', ids)
+        .execute();
+      return new Map(rows.map((row) => [row.id, { agentId: row.agent_id, status: row.status }]));
     });
   }
 

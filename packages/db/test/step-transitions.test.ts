@@ -1,6 +1,6 @@
 import type { TerminalStatus } from '@sandfleet/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SandfleetDatabase } from '../src/index.js';
+import type { NewStep, SandfleetDatabase } from '../src/index.js';
 import { stepId, stepSpec } from './support/step-specs.js';
 import { createTestDatabase, disposeTestDatabase, withClient } from './support/test-database.js';
 
@@ -335,6 +335,71 @@ describe('step transitions', () => {
       });
       expect(await db.steps.recordRejected({ id, data: {}, error: 'again', errorCode: 'X' })).toBeUndefined();
       expect((await db.steps.get(id))?.error).toBe('bad');
+    });
+  });
+
+  describe('batches of queued steps', () => {
+    const agentsOf = async (ids: string[]) =>
+      (
+        await withClient(db.schema, (client) =>
+          client.query<{ id: string; agent_id: string; producer: string | null }>(
+            'select id, agent_id, producer from steps where id = any($1) order by id',
+            [ids],
+          ),
+        )
+      ).rows;
+
+    it('inserts new ids only, returns them, keeps the first of an id given twice and records the producer', async () => {
+      const [known, a, b] = [stepId(), stepId(), stepId()];
+      await db.steps.insertQueued({ id: known, spec: stepSpec(known, { agentId: 'agent-old' }) });
+      const inserted = await db.steps.insertQueuedMany([
+        { id: a, spec: stepSpec(a), producer: 'team-a' },
+        { id: known, spec: stepSpec(known, { agentId: 'agent-new' }) },
+        { id: b, spec: stepSpec(b) },
+        { id: a, spec: stepSpec(a, { agentId: 'agent-second' }) },
+      ]);
+      expect(inserted.sort()).toEqual([a, b].sort());
+      const rows = new Map((await agentsOf([known, a, b])).map((row) => [row.id, row]));
+      expect(rows.get(known)).toMatchObject({ agent_id: 'agent-old', producer: null });
+      expect(rows.get(a)).toMatchObject({ agent_id: 'agent-a', producer: 'team-a' });
+      expect(rows.get(b)).toMatchObject({ agent_id: 'agent-a', producer: null });
+      expect(await db.steps.insertQueuedMany([])).toEqual([]);
+    });
+
+    it('inserts more rows than one statement takes in one transaction: a row PostgreSQL refuses writes nothing', async () => {
+      const ids = Array.from({ length: 2500 }, () => stepId('bulk'));
+      expect((await db.steps.insertQueuedMany(ids.map((id) => ({ id, spec: stepSpec(id) })))).length).toBe(
+        2500,
+      );
+      expect((await agentsOf(ids)).length).toBe(2500);
+      const more = Array.from({ length: 1500 }, () => stepId('bulk'));
+      const steps: NewStep[] = more.map((id) => ({ id, spec: stepSpec(id) }));
+      // The last row, in the second statement, is past the integer column: the first is rolled back.
+      const bad = stepId('bad');
+      steps.push({ id: bad, spec: stepSpec(bad), maxAttempts: 2 ** 31 });
+      await expect(db.steps.insertQueuedMany(steps)).rejects.toMatchObject({ code: 'QUERY_FAILED' });
+      expect(await agentsOf([...more, bad])).toEqual([]);
+      const invalid = stepId('bad');
+      await expect(
+        db.steps.insertQueuedMany([{ id: invalid, spec: stepSpec(stepId('other')) }]),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    });
+
+    it('reads states of many ids in one call and deletes only steps that never started', async () => {
+      const [a, b, missing] = [stepId(), stepId(), stepId()];
+      await db.steps.insertQueuedMany([
+        { id: a, spec: stepSpec(a) },
+        { id: b, spec: stepSpec(b, { agentId: 'agent-b' }) },
+      ]);
+      await db.steps.markRunning({ id: b, workerId: 'w1' });
+      const states = await db.steps.getStates([a, b, missing]);
+      expect(Object.fromEntries(states)).toEqual({
+        [a]: { agentId: 'agent-a', status: 'queued' },
+        [b]: { agentId: 'agent-b', status: 'running' },
+      });
+      expect(await db.steps.deleteQueuedMany([a, b, missing])).toEqual([a]);
+      expect((await db.steps.getStates([a, b])).has(a)).toBe(false);
+      expect(await db.steps.deleteQueued(b)).toBe(false);
     });
   });
 });

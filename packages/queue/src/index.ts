@@ -5,6 +5,8 @@ export { type QueueLocation, resolveQueueLocation } from './queue-names.js';
 export { createRedisConnection, type RedisConnectionOptions } from './redis-connection.js';
 export { DURABLE_REDIS_SETTINGS, type RedisDurability, redisDurability } from './redis-durability.js';
 export {
+  type EnqueueManyOptions,
+  type EnqueueManyResult,
   type EnqueueResult,
   type StepJobState,
   StepQueue,

@@ -20,7 +20,7 @@ export const randomId = (prefix: string) => `${prefix}-${randomBytes(6).toString
  * database (the db package's StepRepository is tested against PostgreSQL in its own package).
  */
 export class FakeStepStore implements StepStoreForEnqueue {
-  readonly rows = new Map<string, { status: StepStatus; spec?: StepSpec }>();
+  readonly rows = new Map<string, { status: StepStatus; spec?: StepSpec; producer?: string | null }>();
   /** Every call, as `method:id`. */
   readonly calls: string[] = [];
 
@@ -29,6 +29,32 @@ export class FakeStepStore implements StepStoreForEnqueue {
     if (this.rows.has(step.id)) return { inserted: false };
     this.rows.set(step.id, { status: 'queued', spec: step.spec });
     return { inserted: true };
+  }
+
+  async insertQueuedMany(steps: readonly { id: string; spec: StepSpec; producer?: string | null }[]) {
+    this.calls.push(`insertQueuedMany:${steps.map((step) => step.id).join(',')}`);
+    const inserted: string[] = [];
+    for (const step of steps) {
+      if (this.rows.has(step.id)) continue;
+      this.rows.set(step.id, { status: 'queued', spec: step.spec, producer: step.producer ?? null });
+      inserted.push(step.id);
+    }
+    return inserted;
+  }
+
+  async getStates(ids: readonly string[]): Promise<Map<string, { status: StepStatus }>> {
+    this.calls.push(`getStates:${ids.join(',')}`);
+    const states = new Map<string, { status: StepStatus }>();
+    for (const id of ids) {
+      const row = this.rows.get(id);
+      if (row) states.set(id, { status: row.status });
+    }
+    return states;
+  }
+
+  async deleteQueuedMany(ids: readonly string[]): Promise<string[]> {
+    this.calls.push(`deleteQueuedMany:${ids.join(',')}`);
+    return ids.filter((id) => this.rows.get(id)?.status === 'queued' && this.rows.delete(id));
   }
 
   async get(id: string): Promise<{ status: StepStatus } | undefined> {
