@@ -8,6 +8,8 @@ import type { EventSubscriber } from '@sandfleet/stream';
 
 /** @defaultValue of {@link ApiDeps.bodyLimitBytes}: 12 MiB. */
 export const DEFAULT_BODY_LIMIT_BYTES = 12 * 1024 * 1024;
+/** @defaultValue of {@link ApiDeps.batchBodyLimitBytes}: 32 MiB. */
+export const DEFAULT_BATCH_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 /** @defaultValue of {@link ApiDeps.heartbeatMs}: an SSE comment every 15 s keeps proxies from timing out. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
@@ -32,13 +34,13 @@ export interface ApiDeps {
   db: {
     steps: Pick<
       StepRepository,
-      'get' | 'list' | 'countByStatus' | 'insertQueued' | 'deleteQueued' | 'countUnfinished'
+      'get' | 'getStates' | 'list' | 'countByStatus' | 'insertQueued' | 'deleteQueued' | 'countUnfinished'
     >;
     chats: Pick<ChatRepository, 'list' | 'claimSession' | 'sessionOwner'>;
     ping(): Promise<void>;
   };
   /** The producer side of the steps queue; `.queue` is shown in Bull Board. */
-  queue: Pick<StepQueue, 'enqueue' | 'jobState' | 'counts' | 'queue'>;
+  queue: Pick<StepQueue, 'enqueue' | 'enqueueMany' | 'jobState' | 'counts' | 'queue'>;
   /** Follows step events for SSE (replay, then live). */
   subscriber: Pick<EventSubscriber, 'follow'>;
   /** Cancels a step (`@sandfleet/steps`): a queued one at once, a running one through its worker. */
@@ -63,6 +65,16 @@ export interface ApiDeps {
   auth: AuthOptions;
   /** Largest request body, bytes; larger ones get 413. @defaultValue {@link DEFAULT_BODY_LIMIT_BYTES} */
   bodyLimitBytes?: number;
+  /**
+   * Most steps one `POST /v1/steps/batch` may hold (more: 400 `VALIDATION_FAILED`).
+   * @defaultValue `DEFAULT_BATCH_MAX_STEPS` of `@sandfleet/contracts` (1000)
+   */
+  batchMaxSteps?: number;
+  /**
+   * Largest body of `POST /v1/steps/batch`, bytes (413 past it); `bodyLimitBytes` is every other
+   * route's. @defaultValue {@link DEFAULT_BATCH_BODY_LIMIT_BYTES}
+   */
+  batchBodyLimitBytes?: number;
   /** Interval of SSE heartbeat comments, ms. @defaultValue {@link DEFAULT_HEARTBEAT_MS} */
   heartbeatMs?: number;
   /**

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_BATCH_MAX_STEPS } from '@sandfleet/contracts';
 import { SandfleetMetrics } from '@sandfleet/metrics';
 import { TokenQuotas } from '@sandfleet/steps';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { type ApiDeps, DEFAULT_BODY_LIMIT_BYTES } from './api-deps.js';
+import { type ApiDeps, DEFAULT_BATCH_BODY_LIMIT_BYTES, DEFAULT_BODY_LIMIT_BYTES } from './api-deps.js';
 import { authPlugin } from './auth/auth-plugin.js';
 import { boardPlugin } from './board-plugin.js';
 import { chatsPlugin } from './chats/chats-plugin.js';
@@ -62,7 +63,16 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     ...(deps.pingPostgres ? { pingPostgres: deps.pingPostgres } : {}),
   });
   const quotas = deps.quotas ?? new TokenQuotas();
-  app.register(stepsPlugin, { db: deps.db, queue: deps.queue, canceller: deps.canceller, quotas });
+  app.register(stepsPlugin, {
+    db: deps.db,
+    queue: deps.queue,
+    canceller: deps.canceller,
+    quotas,
+    batch: {
+      maxSteps: deps.batchMaxSteps ?? DEFAULT_BATCH_MAX_STEPS,
+      bodyLimitBytes: deps.batchBodyLimitBytes ?? DEFAULT_BATCH_BODY_LIMIT_BYTES,
+    },
+  });
   app.register(chatsPlugin, { db: deps.db, queue: deps.queue, quotas });
   app.register(eventsPlugin, {
     db: deps.db,

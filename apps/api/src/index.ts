@@ -1,6 +1,7 @@
 export {
   type ApiDeps,
   type AuthOptions,
+  DEFAULT_BATCH_BODY_LIMIT_BYTES,
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_HEARTBEAT_MS,
 } from './api-deps.js';

@@ -6,6 +6,7 @@ import {
   httpJsonSchema,
   LivenessView,
   ReadinessView,
+  StepBatchResult,
   StepListPage,
   StepView,
   stepSpecJsonSchema,
@@ -20,6 +21,20 @@ export function stepSpecBodySchema(): Record<string, unknown> {
   const { $schema: _schema, $id: _id, ...schema } = stepSpecJsonSchema();
   return { ...schema, description: 'StepSpec v1 (see the committed step-spec.v1.json)' };
 }
+
+/** `POST /v1/steps/batch` body: up to `maxSteps` StepSpecs, each validated on its own. */
+export function stepBatchBodySchema(maxSteps: number): Record<string, unknown> {
+  return {
+    type: 'object',
+    properties: { steps: { type: 'array', minItems: 1, maxItems: maxSteps, items: stepSpecBodySchema() } },
+    required: ['steps'],
+    additionalProperties: false,
+    description: `{ "steps": [StepSpec, …] }, 1 to ${maxSteps} steps (SANDFLEET_API_BATCH_MAX_STEPS)`,
+  };
+}
+
+/** `POST /v1/steps/batch` answer. */
+export const stepBatchResultSchema = httpJsonSchema(StepBatchResult, 'one result per item, in order');
 
 /** `GET /v1/steps/{id}` answer: a whole step row. */
 export const stepRecordSchema = httpJsonSchema(StepView, 'the step');

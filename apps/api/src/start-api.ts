@@ -108,6 +108,8 @@ export async function startApi(
     logger,
     auth: { tokens, allowNoAuth: config.apiAllowNoAuth },
     bodyLimitBytes: config.apiBodyLimitBytes,
+    batchMaxSteps: config.apiBatchMaxSteps,
+    batchBodyLimitBytes: config.apiBatchBodyLimitBytes,
     heartbeatMs: config.apiHeartbeatMs,
     trustProxy: config.apiTrustProxy,
     sseLimits: { maxPerToken: config.apiSseMaxPerToken, maxTotal: config.apiSseMaxTotal },

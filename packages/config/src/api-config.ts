@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { DEFAULT_BATCH_MAX_STEPS } from '@sandfleet/contracts';
 import type { z } from 'zod';
 import { commonVars } from './common-config.js';
 import { envSchema } from './env-schema.js';
@@ -10,6 +11,12 @@ export const API_TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]{16,512}$/;
 
 /** Default of `SANDFLEET_API_BODY_LIMIT_BYTES`: 12 MiB, room for a StepSpec's files and input. */
 export const DEFAULT_API_BODY_LIMIT_BYTES = 12 * 1024 * 1024;
+
+/**
+ * Default of `SANDFLEET_API_BATCH_BODY_LIMIT_BYTES`: 32 MiB, room for a full batch of ordinary
+ * specs (about 1 KiB each) or a few with large files.
+ */
+export const DEFAULT_API_BATCH_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
 const isProxyAddress = (entry: string) => {
@@ -58,6 +65,19 @@ export const apiVars = {
   SANDFLEET_API_ALLOW_NO_AUTH: boolVar(false),
   /** Largest request body accepted, bytes; larger ones get 413. @defaultValue 12582912 (12 MiB) */
   SANDFLEET_API_BODY_LIMIT_BYTES: intVar(DEFAULT_API_BODY_LIMIT_BYTES, { min: 1024, max: 1024 ** 3 }),
+  /**
+   * Most steps one `POST /v1/steps/batch` may hold; more is 400 `VALIDATION_FAILED`.
+   * @defaultValue 1000 (`DEFAULT_BATCH_MAX_STEPS` of `@sandfleet/contracts`)
+   */
+  SANDFLEET_API_BATCH_MAX_STEPS: intVar(DEFAULT_BATCH_MAX_STEPS, { min: 1, max: 10_000 }),
+  /**
+   * Largest body of `POST /v1/steps/batch`, bytes (other routes: `SANDFLEET_API_BODY_LIMIT_BYTES`);
+   * larger ones get 413. @defaultValue 33554432 (32 MiB)
+   */
+  SANDFLEET_API_BATCH_BODY_LIMIT_BYTES: intVar(DEFAULT_API_BATCH_BODY_LIMIT_BYTES, {
+    min: 1024,
+    max: 1024 ** 3,
+  }),
   /** Interval of SSE heartbeat comments on idle event streams, ms. @defaultValue 15000 */
   SANDFLEET_API_HEARTBEAT_MS: intVar(15_000, { min: 10, max: 3_600_000 }),
   /**
@@ -75,7 +95,8 @@ export const apiVars = {
 
 /**
  * Config of the HTTP API: {@link CommonConfig} plus `apiHost`, `apiPort`, `apiTokens`,
- * `apiAllowNoAuth`, `apiBodyLimitBytes` and `apiHeartbeatMs`.
+ * `apiAllowNoAuth`, `apiBodyLimitBytes`, `apiBatchMaxSteps`, `apiBatchBodyLimitBytes`,
+ * `apiHeartbeatMs`, … (one field per variable).
  */
 export const ApiConfig = envSchema({ ...commonVars, ...apiVars });
 /** What `parseConfig(ApiConfig, env)` returns: deeply read-only. */

@@ -1,9 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { parseOrThrow, SandfleetError, StepSpec } from '@sandfleet/contracts';
+import { createHash } from 'node:crypto';
+import { SandfleetError } from '@sandfleet/contracts';
 import type { ChatRepository, StepRepository } from '@sandfleet/db';
 import type { EnqueueResult, StepQueue } from '@sandfleet/queue';
-import { chatSessionConflict } from './errors.js';
-import { assertSpecAllowed, assertStepVisible, type Principal, scopedSharedVault } from './step-scope.js';
+import { admitNewStep, checkStep } from './step-admission.js';
+import { assertStepVisible, type Principal } from './step-scope.js';
 import type { TokenQuotas } from './token-quotas.js';
 
 /** What enqueueing as a {@link Principal} needs besides the queue: the rows it records first. */
@@ -81,30 +81,15 @@ async function enqueueAs(
   input: unknown,
   defaultImage: string | undefined,
 ): Promise<EnqueueResult> {
-  const parsed = parseOrThrow(StepSpec, input, 'step spec');
-  const id = parsed.id ?? randomUUID();
-  assertSpecAllowed(principal, parsed, defaultImage);
-  const sharedVault = scopedSharedVault(principal, parsed);
-  // What is recorded and queued: the spec with the token's team filled in.
-  const job = { ...(input as object), id, ...(sharedVault ? { sharedVault } : {}) };
-  stores.quotas.assertJobSize(principal, parsed);
+  const { id, spec, job } = checkStep(principal, stores.quotas, input, defaultImage);
   const existing = await stores.steps.get(id);
   if (existing) {
     // Idempotent by id, but only for what the token may see.
     assertStepVisible(principal, existing.agentId);
     return queue.enqueue(job);
   }
-  if (parsed.kind === 'chat' && parsed.chatSessionId !== undefined) {
-    const owner = await stores.chats.claimSession(parsed.chatSessionId, parsed.agentId);
-    if (owner !== parsed.agentId) throw chatSessionConflict(parsed.chatSessionId, parsed.agentId);
-  }
-  stores.quotas.assertQueued(principal, await stores.steps.countUnfinished(principal.name));
-  stores.quotas.takeCreate(principal);
-  const { inserted } = await stores.steps.insertQueued({
-    id,
-    spec: { ...parsed, id, ...(sharedVault ? { sharedVault } : {}) },
-    producer: principal.name,
-  });
+  await admitNewStep(principal, stores, spec, await stores.steps.countUnfinished(principal.name));
+  const { inserted } = await stores.steps.insertQueued({ id, spec, producer: principal.name });
   try {
     const result = await queue.enqueue(job);
     return { id: result.id, created: inserted };

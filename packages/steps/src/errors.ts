@@ -27,6 +27,6 @@ export function chatSessionConflict(sessionId: string, agentId: string): StepsEr
   return new StepsError(
     'CHAT_SESSION_CONFLICT',
     `chatSessionId: session ${sessionId} belongs to another agent than ${agentId}`,
-    { context: { chatSessionId: sessionId, agentId } },
+    { context: { field: 'chatSessionId', chatSessionId: sessionId, agentId } },
   );
 }

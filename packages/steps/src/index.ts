@@ -8,6 +8,12 @@ export {
   type TenantStores,
   withIdempotentId,
 } from './enqueue-step.js';
+export {
+  type BatchTenantStores,
+  type EnqueueStepsDeps,
+  type EnqueueStepsOptions,
+  enqueueSteps,
+} from './enqueue-steps.js';
 export { chatSessionConflict, StepsError, type StepsErrorCode } from './errors.js';
 export {
   FINISHED_GRACE_MS,
@@ -17,6 +23,7 @@ export {
 } from './follow-step.js';
 export { type GetStepDeps, getStep } from './get-step.js';
 export { type ListStepsDeps, listSteps, type StepListPage } from './list-steps.js';
+export { type AdmissionStores, admitNewStep, type CheckedStep, checkStep } from './step-admission.js';
 export {
   type OpenPublisher,
   type RequeueFrom,

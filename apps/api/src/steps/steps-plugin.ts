@@ -1,4 +1,4 @@
-import { enqueueStep, getStep, listSteps, type TokenQuotas } from '@sandfleet/steps';
+import { enqueueStep, enqueueSteps, getStep, listSteps, type TokenQuotas } from '@sandfleet/steps';
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api-deps.js';
 import {
@@ -6,6 +6,8 @@ import {
   commonErrors,
   enqueueResultSchema,
   errorSchema,
+  stepBatchBodySchema,
+  stepBatchResultSchema,
   stepIdParams,
   stepPageSchema,
   stepRecordSchema,
@@ -15,13 +17,25 @@ import { IDEMPOTENCY_KEY_HEADER, idempotencyKey } from './idempotency-key.js';
 import { withRetryAfter } from './retry-after.js';
 import { parseStepListQuery } from './step-list-query.js';
 
+/** Limits of `POST /v1/steps/batch`. */
+export interface StepBatchLimits {
+  /** Most steps in one batch (`SANDFLEET_API_BATCH_MAX_STEPS`). */
+  maxSteps: number;
+  /** Largest body, bytes (`SANDFLEET_API_BATCH_BODY_LIMIT_BYTES`). */
+  bodyLimitBytes: number;
+}
+
 /** Options of {@link stepsPlugin}. */
-export type StepsPluginOptions = Pick<ApiDeps, 'db' | 'queue' | 'canceller'> & { quotas: TokenQuotas };
+export type StepsPluginOptions = Pick<ApiDeps, 'db' | 'queue' | 'canceller'> & {
+  quotas: TokenQuotas;
+  batch: StepBatchLimits;
+};
 
 const TAGS = ['steps'];
 
 /**
- * `/v1/steps`: enqueue (idempotent by spec id or `Idempotency-Key`), list with filters and
+ * `/v1/steps`: enqueue one (idempotent by spec id or `Idempotency-Key`) or a batch (`/batch`,
+ * each item idempotent by its id), list with filters and
  * cursor pagination, read one, cancel. Bodies and queries are validated with the contracts' zod
  * schemas; failures are `VALIDATION_FAILED` naming each bad field. Each use case gets the request's
  * principal: outside its scope is 403 `FORBIDDEN`, past its quotas 429 `RATE_LIMITED`.
@@ -71,6 +85,40 @@ export async function stepsPlugin(app: FastifyInstance, deps: StepsPluginOptions
         .status(202)
         .header('location', `/v1/steps/${encodeURIComponent(id)}`)
         .send({ id, created });
+    },
+  );
+
+  app.post(
+    '/v1/steps/batch',
+    {
+      bodyLimit: deps.batch.bodyLimitBytes,
+      schema: {
+        summary: 'Enqueue a batch of steps',
+        description:
+          `Enqueues up to ${deps.batch.maxSteps} StepSpecs (SANDFLEET_API_BATCH_MAX_STEPS) and answers one ` +
+          'result per item, in order: `{ id, created }`, or `{ error: { code, message } }` whose message ' +
+          'names the item and field (`steps[3].agentId: is required`). Each item is checked and refused ' +
+          'on its own (VALIDATION_FAILED, FORBIDDEN, CHAT_SESSION_CONFLICT, RATE_LIMITED) and is idempotent ' +
+          'by its `id`; an id given twice is one step (later items: `created: false`). The rows are ' +
+          'inserted in one transaction, the jobs added in one bulk.',
+        tags: TAGS,
+        body: stepBatchBodySchema(deps.batch.maxSteps),
+        response: {
+          200: stepBatchResultSchema,
+          400: { ...errorSchema, description: 'not a batch, or more steps than allowed' },
+          413: { ...errorSchema, description: 'body over SANDFLEET_API_BATCH_BODY_LIMIT_BYTES' },
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { principal } = request;
+      const tenancy = { steps: deps.db.steps, chats: deps.db.chats, quotas: deps.quotas };
+      const results = await enqueueSteps({ queue: deps.queue, tenancy }, request.body, {
+        maxSteps: deps.batch.maxSteps,
+        ...(principal ? { principal } : {}),
+      });
+      return { results };
     },
   );
 
