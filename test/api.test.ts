@@ -317,6 +317,7 @@ describe('HTTP API (in-process requests)', () => {
       '/readyz',
       '/v1/chats/{sessionId}/messages',
       '/v1/steps',
+      '/v1/steps/batch',
       '/v1/steps/{id}',
       '/v1/steps/{id}/cancel',
       '/v1/steps/{id}/events',

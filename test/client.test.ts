@@ -54,6 +54,26 @@ describe('@sandfleet/client against a real API', () => {
     expect(await client.getStep(first.id)).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
+  it('enqueues a batch: one result per spec in order, a bad spec refused alone, each id once', async () => {
+    const [a, b] = [fleet.stepId(), fleet.stepId()];
+    const specs = [
+      { id: a, agentId, command: ['echo', 'batch'] },
+      { id: fleet.stepId(), agentId: 'Not Valid', command: ['true'] },
+      { id: b, agentId, command: ['true'] },
+    ];
+    const results = await client.createSteps(specs);
+    expect(results).toEqual([
+      { id: a, created: true },
+      { error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/^steps\[1\]\.agentId: /) } },
+      { id: b, created: true },
+    ]);
+    expect(await client.createSteps([specs[0] as (typeof specs)[0]])).toEqual([{ id: a, created: false }]);
+    expect(await client.waitForFinished(a)).toMatchObject({ status: 'succeeded', output: 'batch\n' });
+    // Its container gone before the next test looks for leftovers.
+    expect(await client.waitForFinished(b)).toMatchObject({ status: 'succeeded' });
+    await expect(client.createSteps([])).rejects.toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
+  });
+
   it('streams events live, then replays the same events, and resumes after `since`', async () => {
     const id = fleet.stepId();
     expect(

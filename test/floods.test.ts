@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { buildApp, type RunningApi } from '@sandfleet/api';
 import { JOB_NAME, type StepEvent } from '@sandfleet/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
+import { fillToMaxmemory, startRedisServer, type TestRedisServer } from './support/redis-server.js';
 import { memoryLogger, startTestApi, type TestApp, testToken } from './support/test-api.js';
 import { type ChildWorker, TestFleet } from './support/test-fleet.js';
 
@@ -55,20 +55,7 @@ describe('a full Redis (maxmemory, noeviction)', () => {
     });
     await app.ready();
     // Fill Redis up to maxmemory with keys of the fleet (close() removes them).
-    const chunk = 'x'.repeat(64 * 1024);
-    let filled = 0;
-    for (;;) {
-      const refused = await fleet.redis.set(`${fleet.prefix}:fill:${filled}`, chunk).then(
-        () => undefined,
-        (error: Error) => error,
-      );
-      if (refused) {
-        expect(refused.message).toMatch(/^OOM /);
-        break;
-      }
-      filled += 1;
-      if (filled > 200) throw new Error('Redis took 12 MiB past a 2 MiB maxmemory');
-    }
+    const full = await fillToMaxmemory(fleet.redis, fleet.prefix);
 
     const id = fleet.stepId();
     const spec = { id, agentId: fleet.agentId(), command: ['echo', 'hello'] };
@@ -90,7 +77,7 @@ describe('a full Redis (maxmemory, noeviction)', () => {
       },
     );
 
-    for (let i = 0; i < filled; i++) await fleet.redis.del(`${fleet.prefix}:fill:${i}`);
+    await full.release();
     const accepted = await enqueue();
     expect(accepted.statusCode).toBe(202);
     expect(accepted.json()).toEqual({ id, created: true });

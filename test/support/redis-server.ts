@@ -74,3 +74,40 @@ export async function startRedisServer(flags: string[] = [], dir?: string): Prom
     },
   };
 }
+
+/** The writes {@link fillToMaxmemory} makes (an ioredis connection fits). */
+export interface RedisKeyWriter {
+  set(key: string, value: string): Promise<unknown>;
+  del(key: string): Promise<unknown>;
+}
+
+/**
+ * Fills a Redis started with `--maxmemory` and `noeviction` with 64 KiB keys under `prefix` until
+ * it refuses a write with `-OOM`; `release()` deletes them again.
+ * @throws Error when a write fails otherwise, or 200 keys (12 MiB) were taken.
+ */
+export async function fillToMaxmemory(
+  redis: RedisKeyWriter,
+  prefix: string,
+): Promise<{ filled: number; release(): Promise<void> }> {
+  const chunk = 'x'.repeat(64 * 1024);
+  let filled = 0;
+  for (;;) {
+    const refused = await redis.set(`${prefix}:fill:${filled}`, chunk).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    if (refused) {
+      if (!/^OOM /.test(refused.message)) throw refused;
+      break;
+    }
+    filled += 1;
+    if (filled > 200) throw new Error('Redis took 12 MiB past a 2 MiB maxmemory');
+  }
+  return {
+    filled,
+    release: async () => {
+      for (let i = 0; i < filled; i++) await redis.del(`${prefix}:fill:${i}`);
+    },
+  };
+}

@@ -27,7 +27,7 @@ export function memoryLogger(name = 'api'): { logger: Logger; lines: string[] } 
 /** `buildApp` on a fleet's own connections (schema, queue prefix), ready for `app.inject()`. */
 export async function buildTestApp(
   fleet: TestFleet,
-  options: { tokens: string[]; logger?: Logger } & Partial<ApiDeps>,
+  options: { tokens: ApiDeps['auth']['tokens']; logger?: Logger } & Partial<ApiDeps>,
 ): Promise<TestApp> {
   const { tokens, logger, ...overrides } = options;
   const app = buildApp({

@@ -2,6 +2,7 @@ import type {
   CancelResultView,
   EnqueueResultView,
   ReadinessView,
+  StepBatchItemResult,
   StepListPage,
   StepStatus,
   StepSummaryView,
@@ -13,6 +14,9 @@ import type {
 
 /** `POST /v1/steps` answer. */
 export type CreateStepResult = EnqueueResultView;
+
+/** `POST /v1/steps/batch` answer: one result per spec, in order (`{ id, created }` or `{ error }`). */
+export type CreateStepsResult = StepBatchItemResult[];
 
 /** A step as listed: its row without `output`, `spec` and `result`. Times are ISO-8601 strings. */
 export type StepSummary = StepSummaryView;

@@ -1,6 +1,7 @@
 export type {
   CancelResult,
   CreateStepResult,
+  CreateStepsResult,
   Readiness,
   StepListFilter,
   StepPage,

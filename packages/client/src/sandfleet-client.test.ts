@@ -305,6 +305,34 @@ describe('SandfleetClient against a local HTTP server', () => {
     await expect(client.cancelStep('s1')).rejects.toMatchObject({ code: 'UNEXPECTED_RESPONSE', status: 202 });
   });
 
+  it('posts a batch as { steps } and parses its results with their contract; a result per spec or UNEXPECTED_RESPONSE', async () => {
+    const results = [
+      { id: 'a', created: true },
+      { error: { code: 'FORBIDDEN', message: 'steps[1].agentId: not allowed for token t' } },
+    ];
+    let body = '';
+    api.on('/v1/steps/batch', (request, response) => {
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => json(response, 200, { results }));
+    });
+    const specs = [
+      { id: 'a', agentId: 'x', command: ['true'] },
+      { id: 'b', agentId: 'y', command: ['true'] },
+    ];
+    expect(await client.createSteps(specs)).toEqual(results);
+    expect(JSON.parse(body)).toEqual({ steps: specs });
+    await expect(client.createSteps([...specs, specs[0] as (typeof specs)[0]])).rejects.toMatchObject({
+      code: 'UNEXPECTED_RESPONSE',
+      message: 'POST /v1/steps/batch: 2 results for 3 steps',
+    });
+    api.on('/v1/steps/batch', (_request, response) => json(response, 200, { results: [{ id: 'a' }] }));
+    await expect(client.createSteps([specs[0] as (typeof specs)[0]])).rejects.toMatchObject({
+      code: 'UNEXPECTED_RESPONSE',
+    });
+  });
+
   it('calls an error answer without the API’s error shape UNEXPECTED_RESPONSE', async () => {
     api.on('/v1/steps/s1', (_request, response) =>
       json(response, 404, { error: { code: 42, message: 'x' } }),

@@ -4,6 +4,7 @@ import {
   isTerminalStatus,
   type parseOrThrow,
   ReadinessView,
+  StepBatchResult,
   type StepEvent,
   StepListPage,
   type StepSpecInput,
@@ -12,6 +13,7 @@ import {
 import type {
   CancelResult,
   CreateStepResult,
+  CreateStepsResult,
   Readiness,
   StepListFilter,
   StepPage,
@@ -121,6 +123,29 @@ export class SandfleetClient {
       headers: options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey },
       signal: options.signal,
     });
+  }
+
+  /**
+   * Enqueues a batch (`POST /v1/steps/batch`, at most `SANDFLEET_API_BATCH_MAX_STEPS` specs, 1000
+   * by default): one result per spec, in order, `{ id, created }` or `{ error: { code, message } }`
+   * naming the item and field (`steps[3].agentId: is required`). Each spec is idempotent by its
+   * `id`: give ids to make a retried batch safe.
+   * @throws ApiError `VALIDATION_FAILED` (400) for an empty or too large batch, `QUEUE_UNAVAILABLE`
+   *   / `QUEUE_FULL` / `ENQUEUE_FAILED` (503, retryable) when the whole batch failed.
+   */
+  async createSteps(specs: readonly StepSpecInput[], options: CallOptions = {}): Promise<CreateStepsResult> {
+    const { results } = await this.#request(StepBatchResult, 'POST', 'v1/steps/batch', {
+      body: { steps: specs },
+      signal: options.signal,
+    });
+    if (results.length !== specs.length) {
+      throw new ApiError(
+        'UNEXPECTED_RESPONSE',
+        `POST /v1/steps/batch: ${results.length} results for ${specs.length} steps`,
+        { status: 200 },
+      );
+    }
+    return results;
   }
 
   /** One step with its output (`GET /v1/steps/{id}`). @throws ApiError `STEP_NOT_FOUND` (404). */
