@@ -20,6 +20,12 @@ export interface BenchOptions {
   enqueueSteps: number;
   /** Requests in flight for the single-step API. */
   enqueueInFlight: number;
+  /** Steps enqueued by each batch method (batch API, StepQueue bulk). */
+  enqueueBatchSteps: number;
+  /** Steps per batch request or `enqueueMany` call. */
+  enqueueBatchSize: number;
+  /** Batch requests in flight. */
+  enqueueBatchInFlight: number;
 }
 
 const MIB = 1024 * 1024;
@@ -56,5 +62,8 @@ export function benchOptions(argv: string[]): BenchOptions {
     outputRuns: quick ? 1 : 3,
     enqueueSteps: quick ? 400 : 2000,
     enqueueInFlight: 32,
+    enqueueBatchSteps: quick ? 4000 : 20_000,
+    enqueueBatchSize: 500,
+    enqueueBatchInFlight: 4,
   };
 }

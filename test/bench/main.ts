@@ -16,8 +16,9 @@
  *   raw: a pre-started container waiting on stdin, trigger → first output and → exit seen by wait;
  * - throughput: steps on as many agents at worker concurrency 4 and 8; raw: p-limit, full cycles;
  * - output MB/s of a 16 MiB step, worker-side and to an SSE client; raw: docker attach;
- * - enqueue rate: POST /v1/steps (32 in flight), batch API and StepQueue bulk (n/a until they
- *   exist), raw BullMQ addBulk of the same job data, on a queue prefix no worker listens on;
+ * - enqueue rate: POST /v1/steps (32 in flight), POST /v1/steps/batch (500 a request, 4 in
+ *   flight) and StepQueue.enqueueMany (500 a call), raw BullMQ addBulk of the same job data, on a
+ *   queue prefix no worker listens on;
  * - worker CPU-ms per step: /proc/<pid>/stat of the `sandfleet worker` child over the throughput runs.
  *
  * Everything the run makes (containers, volumes, networks, queues, rows, worker processes) is

@@ -1,14 +1,15 @@
 import { startTestApi, testToken } from '../../support/test-api.ts';
 import { TestFleet } from '../../support/test-fleet.ts';
-import type { BenchContext, BenchRow, MeasureResult } from '../bench-context.ts';
+import type { BenchContext, MeasureResult } from '../bench-context.ts';
 import { since } from '../stats.ts';
 
 const BATCH_PATH = '/v1/steps/batch';
 
 /**
  * Steps/s of each way in, on a fleet of its own that no worker listens on (its own queue
- * prefix and schema, both removed at the end: queue obliterated, schema dropped). Each method
- * enqueues `enqueueSteps` trivial steps of new ids.
+ * prefix and schema, both removed at the end: queue obliterated, schema dropped). The single
+ * API enqueues `enqueueSteps` trivial steps of new ids, the batch API and StepQueue bulk
+ * `enqueueBatchSteps` in chunks of `enqueueBatchSize`.
  */
 export async function enqueueRate(ctx: BenchContext): Promise<MeasureResult> {
   const { options } = ctx;
@@ -51,20 +52,51 @@ export async function enqueueRate(ctx: BenchContext): Promise<MeasureResult> {
     await post(single);
     const singleRate = n / (since(start) / 1000);
 
-    // Batch API, when there is one.
-    const probe = await fetch(`${api.url}${BATCH_PATH}`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ steps: [] }),
-    });
-    await probe.arrayBuffer();
-    const batch: BenchRow['sandfleet'] =
-      probe.status === 404 ? 'n/a (no batch endpoint yet)' : 'n/a (not measured)';
+    // Batch API: `enqueueBatchSize` steps a request, `enqueueBatchInFlight` requests at a time.
+    const chunks = (all: string[]) =>
+      Array.from({ length: Math.ceil(all.length / options.enqueueBatchSize) }, (_, i) =>
+        all.slice(i * options.enqueueBatchSize, (i + 1) * options.enqueueBatchSize),
+      );
+    const postBatches = async (all: string[]) => {
+      const batches = chunks(all);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: options.enqueueBatchInFlight }, async () => {
+          while (next < batches.length) {
+            const batch = batches[next++] as string[];
+            const response = await fetch(`${api.url}${BATCH_PATH}`, {
+              method: 'POST',
+              headers,
+              body: JSON.stringify({ steps: batch.map(spec) }),
+            });
+            const text = await response.text();
+            if (!response.ok) throw new Error(`POST ${BATCH_PATH} answered ${response.status}: ${text}`);
+            const { results } = JSON.parse(text) as { results: { created?: boolean }[] };
+            if (results.length !== batch.length || results.some((r) => r.created !== true))
+              throw new Error(`POST ${BATCH_PATH} did not create every step: ${text.slice(0, 500)}`);
+          }
+        }),
+      );
+    };
+    const nBatch = options.enqueueBatchSteps;
+    const batchIds = (length: number) => Array.from({ length }, () => fleet.stepId());
+    await postBatches(batchIds(options.enqueueBatchSize * options.enqueueBatchInFlight));
+    const batchStart = performance.now();
+    await postBatches(batchIds(nBatch));
+    const batch = nBatch / (since(batchStart) / 1000);
 
-    // StepQueue bulk, when it has a bulk method.
-    const bulk = (fleet.queue as unknown as { enqueueMany?: unknown }).enqueueMany;
-    const queueBulk: BenchRow['sandfleet'] =
-      typeof bulk === 'function' ? 'n/a (not measured)' : 'n/a (StepQueue has no bulk method yet)';
+    // StepQueue.enqueueMany (rows in PostgreSQL, jobs by addBulk), one call per chunk.
+    const enqueueChunks = async (all: string[]) => {
+      for (const chunk of chunks(all)) {
+        const results = await fleet.queue.enqueueMany(chunk.map(spec));
+        if (results.some((r) => !('created' in r) || !r.created))
+          throw new Error('StepQueue.enqueueMany did not create every step');
+      }
+    };
+    await enqueueChunks(batchIds(options.enqueueBatchSize));
+    const bulkStart = performance.now();
+    await enqueueChunks(batchIds(nBatch));
+    const queueBulk = nBatch / (since(bulkStart) / 1000);
 
     // Raw BullMQ addBulk of the same job data and options as the API's jobs.
     const template = await fleet.queue.queue.getJob(single[0] as string);
@@ -89,8 +121,24 @@ export async function enqueueRate(ctx: BenchContext): Promise<MeasureResult> {
           sandfleet: singleRate,
           detail: { steps: n, jobsInQueue: counts },
         },
-        { measure: 'enqueue, batch API', unit: 'steps/s', raw: rawRate, sandfleet: batch },
-        { measure: 'enqueue, StepQueue bulk', unit: 'steps/s', raw: rawRate, sandfleet: queueBulk },
+        {
+          measure: `enqueue, POST ${BATCH_PATH}, ${options.enqueueBatchSize} a request, ${options.enqueueBatchInFlight} in flight (${nBatch} steps)`,
+          unit: 'steps/s',
+          raw: rawRate,
+          sandfleet: batch,
+          detail: {
+            steps: nBatch,
+            batchSize: options.enqueueBatchSize,
+            inFlight: options.enqueueBatchInFlight,
+          },
+        },
+        {
+          measure: `enqueue, StepQueue.enqueueMany, ${options.enqueueBatchSize} a call (${nBatch} steps)`,
+          unit: 'steps/s',
+          raw: rawRate,
+          sandfleet: queueBulk,
+          detail: { steps: nBatch, batchSize: options.enqueueBatchSize },
+        },
       ],
       notes: [
         'enqueue: on a queue prefix no worker listens on; jobs obliterated and rows dropped afterwards.',
