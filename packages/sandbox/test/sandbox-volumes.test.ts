@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { LABELS } from '@sandfleet/contracts';
@@ -235,5 +236,23 @@ describe('size-limited homes', () => {
     await expect(stat(image)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await mountsUnder(`${disks.disksDir}/${HOME_PREFIX}${dave}`)).toEqual([]);
     expect(await runDisk(dave, 32, 'test -e memo && echo kept || echo fresh')).toBe('fresh\n');
+  });
+
+  it('deletes a limited home whose mount a host process still holds', async () => {
+    const gina = disks.agentId('gina');
+    await runDisk(gina, 32, 'echo kept > memo');
+    const mountPoint = `${disks.disksDir}/${HOME_PREFIX}${gina}`;
+    // What a removed container's last process, still exiting, does to the mount: keeps it busy.
+    const holder = spawn('sleep', ['600'], { cwd: mountPoint, stdio: 'ignore' });
+    try {
+      await expect(exec('umount', [mountPoint])).rejects.toMatchObject({ stderr: /target is busy/ });
+      expect(await disks.sandbox.removeAgentHome(gina)).toBe(true);
+      await expect(stat(`${mountPoint}.ext4`)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(await mountsUnder(mountPoint)).toEqual([]);
+      expect(await runDisk(gina, 32, 'test -e memo && echo kept || echo fresh')).toBe('fresh\n');
+    } finally {
+      holder.kill('SIGKILL');
+      await once(holder, 'exit');
+    }
   });
 });

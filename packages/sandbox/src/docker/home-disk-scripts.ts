@@ -61,11 +61,22 @@ if [ "$had" -lt "$want" ]; then
 fi
 `;
 
-/** `remove IMAGE MOUNTPOINT`: unmounts and deletes an image (its Docker volume is already gone). */
+/**
+ * `remove IMAGE MOUNTPOINT`: unmounts and deletes an image (its Docker volume is already gone, so
+ * no container can bind it again). A mount still busy after 2 s (the last process of a container
+ * just removed, still exiting; a shell left in it) is detached lazily: it leaves the host's mount
+ * table now and the kernel frees the file system when its last user goes.
+ */
 export const REMOVE_DISK_SCRIPT = `
 set -eu
 img=$1 mnt=$2
-if mountpoint -q "$mnt"; then umount "$mnt"; fi
+tries=0
+while mountpoint -q "$mnt"; do
+  if umount "$mnt" 2>/dev/null; then break; fi
+  tries=$((tries + 1))
+  if [ "$tries" -ge 20 ]; then umount -l "$mnt"; break; fi
+  sleep 0.1
+done
 rm -f "$img" "$img.new"
 if [ -d "$mnt" ]; then chattr -i "$mnt"; rmdir "$mnt"; fi
 rm -f "$img.lock"
