@@ -3,12 +3,14 @@ import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 
 /**
- * A unix-socket proxy in front of a test's own Docker engine that can lose waits: while
+ * A unix-socket proxy in front of a Docker engine that can lose waits and refuse removals. While
  * `stallWaits` is on, a connection that carries a container wait never gets its answer, even
  * after the engine behind it went away and came back (as a wait sent to an engine that is
  * shutting down may never be answered). New connections made while the engine is down wait for
  * it instead of being refused, so a client's inspects never see the outage: the watchdog is the
- * first to see what became of the container.
+ * first to see what became of the container. While `refuseRemovals` is on, every container
+ * removal is answered 409 "removal already in progress" without reaching the engine, as an engine
+ * that shuts down mid-removal answers and then keeps the container.
  */
 export interface StallingDockerProxy {
   socketPath: string;
@@ -16,10 +18,15 @@ export interface StallingDockerProxy {
   stallWaits: boolean;
   /** How many waits were stalled so far. */
   readonly stalled: number;
+  /** Removals sent from now on are answered 409 and never reach the engine. */
+  refuseRemovals: boolean;
+  /** How many removals were refused so far. */
+  readonly refused: number;
   close(): Promise<void>;
 }
 
 const WAIT_REQUEST = /^POST \/[^ ]*containers\/[^/ ]+\/wait/m;
+const REMOVE_REQUEST = /^DELETE \/[^ ]*containers\/([^/? ]+)/;
 const UPSTREAM_RETRY_MS = 100;
 const UPSTREAM_DEADLINE_MS = 90_000;
 
@@ -32,7 +39,7 @@ export async function startStallingDockerProxy(upstreamSocket: string): Promise<
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
   };
-  const state = { stallWaits: false, stalled: 0 };
+  const state = { stallWaits: false, stalled: 0, refuseRemovals: false, refused: 0 };
 
   const server = createServer((client) => {
     track(client);
@@ -53,6 +60,12 @@ export async function startStallingDockerProxy(upstreamSocket: string): Promise<
   const pipe = (client: Socket, upstream: Socket) => {
     let stalled = false;
     client.on('data', (chunk: Buffer) => {
+      const removal = state.refuseRemovals ? REMOVE_REQUEST.exec(chunk.toString('latin1')) : null;
+      if (removal) {
+        state.refused += 1;
+        client.write(conflict(`removal of container ${removal[1]} is already in progress`));
+        return;
+      }
       if (!stalled && state.stallWaits && WAIT_REQUEST.test(chunk.toString('latin1'))) {
         stalled = true;
         state.stalled += 1;
@@ -85,10 +98,31 @@ export async function startStallingDockerProxy(upstreamSocket: string): Promise<
     get stalled() {
       return state.stalled;
     },
+    get refuseRemovals() {
+      return state.refuseRemovals;
+    },
+    set refuseRemovals(on: boolean) {
+      state.refuseRemovals = on;
+    },
+    get refused() {
+      return state.refused;
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** An engine's 409 answer, keeping the connection open as the engine does. */
+function conflict(message: string): string {
+  const body = `${JSON.stringify({ message })}\n`;
+  return [
+    'HTTP/1.1 409 Conflict',
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ].join('\r\n');
 }

@@ -158,6 +158,8 @@ export interface SandboxRunResult {
 export interface SandboxContainer {
   id: string;
   stepId?: string;
+  /** The step attempt it was made for (`sandfleet.attempt`). */
+  attempt?: number;
   workerId?: string;
   /** Value of the `sandfleet.fleet` label (the request's `labels`), when set. */
   fleet?: string;
@@ -172,7 +174,11 @@ export interface SandboxContainer {
 export interface Sandbox {
   /** Runs one step attempt: spawn → mount → inject → execute → stream → destroy. */
   run(request: SandboxRunRequest, hooks: SandboxRunHooks): Promise<SandboxRunResult>;
-  /** Removes Sandfleet containers whose worker is not alive (and never those of `selfWorkerId`); returns removed ids. */
+  /**
+   * Removes Sandfleet containers whose worker is not alive, and those of `selfWorkerId` that no
+   * run of this sandbox holds any more (a removal the engine lost or refused); returns removed ids.
+   * Failed removals of earlier runs are retried first.
+   */
   reapOrphans(options: {
     selfWorkerId: string;
     isWorkerAlive(workerId: string): Promise<boolean>;

@@ -30,12 +30,28 @@ async function workerContainer(workerId: string, stepId: string, fleet?: string)
 }
 
 describe('orphan containers', () => {
-  it("removes a dead worker's containers and keeps a live worker's and its own", async () => {
+  it("removes a dead worker's containers and its own that no run holds; keeps a live worker's and its running step's", async () => {
     const dead = bed.otherWorkerId('dead');
     const live = bed.otherWorkerId('live');
     const deadId = await workerContainer(dead, `step-dead-${bed.id}`);
     const liveId = await workerContainer(live, `step-live-${bed.id}`);
-    const selfId = await workerContainer(bed.workerId, `step-self-${bed.id}`);
+    // Its own container that no run holds: what an engine that lost or refused a removal leaves.
+    const strayId = await workerContainer(bed.workerId, `step-stray-${bed.id}`);
+    const controller = new AbortController();
+    let heldId = '';
+    let stillRunning: Promise<unknown> = Promise.resolve();
+    const started = new Promise<void>((resolve) => {
+      const running = bed.sandbox.run(bed.request({ argv: ['sleep', '60'] }), {
+        signal: controller.signal,
+        onOutput: () => undefined,
+        onStarted: ({ containerId }) => {
+          heldId = containerId;
+          resolve();
+        },
+      });
+      stillRunning = running.catch(() => undefined);
+    });
+    await started;
     const asked: string[] = [];
 
     const removed = await bed.sandbox.reapOrphans({
@@ -47,18 +63,18 @@ describe('orphan containers', () => {
       },
     });
 
-    expect(removed).toEqual([deadId]);
+    expect(removed.sort()).toEqual([deadId, strayId].sort());
     expect(asked).not.toContain(bed.workerId);
     expect(await bed.sandbox.listContainers({ workerId: dead })).toEqual([]);
     expect(await bed.sandbox.listContainers({ workerId: live })).toEqual([
-      { id: liveId, stepId: `step-live-${bed.id}`, workerId: live, state: 'running' },
+      { id: liveId, stepId: `step-live-${bed.id}`, attempt: 1, workerId: live, state: 'running' },
     ]);
-    expect((await bed.sandbox.listContainers({ stepId: `step-self-${bed.id}` })).map((c) => c.id)).toEqual([
-      selfId,
-    ]);
+    expect((await bed.sandbox.listContainers({ workerId: bed.workerId })).map((c) => c.id)).toEqual([heldId]);
 
+    controller.abort();
+    await stillRunning;
+    expect(await bed.sandbox.listContainers({ workerId: bed.workerId })).toEqual([]);
     expect(await bed.sandbox.removeWorkerContainers(live)).toEqual([liveId]);
-    expect(await bed.sandbox.removeWorkerContainers(bed.workerId)).toEqual([selfId]);
   });
 
   it("judges only its own fleet's containers: another fleet's dead-looking worker is left alone", async () => {

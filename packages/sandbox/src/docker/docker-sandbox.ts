@@ -47,6 +47,8 @@ class DockerSandbox implements Sandbox {
   private readonly disks: HomeDisks | undefined;
   private readonly daemon: DockerDaemon;
   private readonly running = new Map<AbortController, Promise<unknown>>();
+  /** `stepId:attempt` of every run in flight, counted: the containers this sandbox still holds. */
+  private readonly held = new Map<string, number>();
   /** Containers whose removal failed; retried by every sweep and by close. */
   private readonly pendingRemovals = new Set<string>();
   private closing: Promise<void> | undefined;
@@ -103,11 +105,16 @@ class DockerSandbox implements Sandbox {
       hooks,
     );
     const done = run.execute().finally(() => run.releaseNetwork());
+    const key = heldKey(request.stepId, request.attempt);
     this.running.set(controller, done);
+    this.held.set(key, (this.held.get(key) ?? 0) + 1);
     try {
       return await done;
     } finally {
       this.running.delete(controller);
+      const count = (this.held.get(key) ?? 1) - 1;
+      if (count > 0) this.held.set(key, count);
+      else this.held.delete(key);
       hooks.signal?.removeEventListener('abort', forward);
     }
   }
@@ -119,7 +126,15 @@ class DockerSandbox implements Sandbox {
   }): Promise<string[]> {
     await this.retryPendingRemovals();
     const byWorker = new Map<string, string[]>();
-    for (const container of await this.listContainers()) {
+    const listed = await this.listContainers();
+    // Its own, once no run of this sandbox holds them: an engine that lost or refused a removal
+    // (as one does mid-shutdown) left them behind, and nobody else will judge them while it lives.
+    const strays = listed.filter(
+      (container) =>
+        container.workerId === options.selfWorkerId &&
+        !this.held.has(heldKey(container.stepId, container.attempt)),
+    );
+    for (const container of listed) {
       // Without a worker id nobody can tell whose it is: leave it to an operator.
       if (!container.workerId || container.workerId === options.selfWorkerId) continue;
       // Another fleet's worker heartbeats elsewhere: its containers are not ours to judge.
@@ -131,7 +146,7 @@ class DockerSandbox implements Sandbox {
     const orphans = workers
       .filter((_, index) => !alive[index])
       .flatMap((workerId) => byWorker.get(workerId) ?? []);
-    const removed = await this.removeAll(orphans);
+    const removed = await this.removeAll([...orphans, ...strays.map((container) => container.id)]);
     // Step networks by the same judgement, once their containers are gone.
     await this.network.removeNetworks(async (labels) => {
       const workerId = labels[LABELS.workerId];
@@ -195,9 +210,11 @@ class DockerSandbox implements Sandbox {
         const stepId = container.Labels[LABELS.stepId];
         const workerId = container.Labels[LABELS.workerId];
         const fleet = container.Labels[LABELS.fleet];
+        const attempt = Number(container.Labels[LABELS.attempt]);
         return {
           id: container.Id,
           ...(stepId === undefined ? {} : { stepId }),
+          ...(Number.isInteger(attempt) ? { attempt } : {}),
           ...(workerId === undefined ? {} : { workerId }),
           ...(fleet === undefined ? {} : { fleet }),
           state: container.State,
@@ -261,9 +278,9 @@ class DockerSandbox implements Sandbox {
       await this.limit(() => this.docker.getContainer(idOrName).remove({ force: true, v: true }));
       return true;
     } catch (error) {
-      // 404: already gone; 409: the engine is already removing it.
-      const status = dockerStatus(error);
-      return status === 404 || status === 409;
+      // 404: already gone. A 409 (removal already in progress) is not gone: an engine that shuts
+      // down mid-removal answers it and then keeps the container, so it is tried again later.
+      return dockerStatus(error) === 404;
     }
   }
 
@@ -279,6 +296,11 @@ class DockerSandbox implements Sandbox {
       }),
     );
   }
+}
+
+/** Which run holds a container: its step and attempt (a container without them is held by none). */
+function heldKey(stepId: string | undefined, attempt: number | undefined): string {
+  return `${stepId}:${attempt}`;
 }
 
 /** The request with the proxy's variables for the step and for the runtime (the step's own `env` wins). */
