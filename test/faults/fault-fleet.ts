@@ -195,11 +195,24 @@ export class FaultFleet {
   }
 
   async close(): Promise<void> {
-    await this.starts.stop();
-    await this.fleet.close();
-    await this.dockerd.close();
-    this.postgres.close();
-    await this.redis.close();
+    // Every service the suite started goes, even when an earlier step throws (a fleet that left
+    // containers behind throws from its close); the first error is reported after.
+    const steps = [
+      () => this.starts.stop(),
+      () => this.fleet.close(),
+      () => this.dockerd.close(),
+      () => this.postgres.close(),
+      () => this.redis.close(),
+    ];
+    const failures: unknown[] = [];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw failures[0];
   }
 
   /** Every step's row once all are terminal, or as they are when `timeoutMs` runs out. */

@@ -97,6 +97,12 @@ export async function startTestDockerd(options: TestDockerdOptions = {}): Promis
       // The engine is already down.
     }
     await stop();
+    // With live-restore, containerd's shims outlive the engine; they name this engine's directory.
+    try {
+      execFileSync('pkill', ['-KILL', '-f', `${dir}/`]);
+    } catch {
+      // None left (pkill exits 1).
+    }
     // dockerd bind-mounts its data root (and overlay layers under it) onto itself.
     execFileSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
     rmSync(dir, { recursive: true, force: true });
