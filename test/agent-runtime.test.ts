@@ -16,7 +16,7 @@ let files: string;
 
 beforeAll(async () => {
   // Rebuilds the image only when its sandfleet.runtime-version differs from the runtime's build.
-  ensureAgentImage('minimal', 20 * 60_000);
+  await ensureAgentImage('minimal', 20 * 60_000);
   await harness.start();
   server = await GitHttpServer.start({ host: harness.gateway, token: TOKEN });
   files = await mkdtemp(join(tmpdir(), 'sandfleet-runtime-files-'));

@@ -20,7 +20,7 @@ describe('git workspaces through the worker', () => {
   let network: string;
 
   beforeAll(async () => {
-    ensureAgentImage('minimal', 20 * 60_000);
+    await ensureAgentImage('minimal', 20 * 60_000);
     fleet = await TestFleet.create();
     network = `sftest-git-${fleet.id}`;
     docker('network', 'create', '--label', `sandfleet.test=${fleet.id}`, network);

@@ -68,7 +68,7 @@ describe('egress containment', () => {
   let bridge: string;
 
   beforeAll(async () => {
-    ensureAgentImage('minimal', 20 * 60_000);
+    await ensureAgentImage('minimal', 20 * 60_000);
     fleet = await TestFleet.create();
     listener = createTcpServer((socket) => {
       arrived.push(String(socket.remoteAddress));

@@ -16,7 +16,7 @@ describe('a runtime the step cannot touch', () => {
   let fleet: TestFleet;
 
   beforeAll(async () => {
-    ensureAgentImage('minimal', 20 * 60_000);
+    await ensureAgentImage('minimal', 20 * 60_000);
     fleet = await TestFleet.create();
     await fleet.startWorker({}, { GIT_TOKEN: TOKEN });
   }, 20 * 60_000);

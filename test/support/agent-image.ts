@@ -1,4 +1,5 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -122,15 +123,22 @@ export function dockerRun(
  * Builds the image with infra/images/build-agent-runtime.sh unless it exists (the script skips
  * an existing image itself); its progress goes to the test's output.
  */
-export function ensureAgentImage(toolbox: Toolbox, timeoutMs: number, suite: DebianSuite = 'bookworm'): void {
-  const result = spawnSync('bash', [BUILD_SCRIPT, toolbox, suite], {
+export async function ensureAgentImage(
+  toolbox: Toolbox,
+  timeoutMs: number,
+  suite: DebianSuite = 'bookworm',
+): Promise<void> {
+  // Asynchronous: a build of minutes must not block the test worker (vitest then times out its
+  // own reports and fails the run although every test passed).
+  const build = spawn('bash', [BUILD_SCRIPT, toolbox, suite], {
     stdio: 'inherit',
     timeout: timeoutMs,
     env: { ...process.env, SANDFLEET_AGENT_IMAGE_TAG: agentImage(toolbox, suite) },
   });
-  if (result.status !== 0) {
+  const [status, signal] = (await once(build, 'close')) as [number | null, NodeJS.Signals | null];
+  if (status !== 0) {
     throw new Error(
-      `${BUILD_SCRIPT} ${toolbox} ${suite} failed (status ${result.status}, ${result.error ?? 'no error'})`,
+      `${BUILD_SCRIPT} ${toolbox} ${suite} failed (status ${status}, signal ${signal ?? 'none'})`,
     );
   }
 }
