@@ -46,9 +46,8 @@ class DockerSandbox implements Sandbox {
   private readonly vaults: VaultPreparations;
   private readonly disks: HomeDisks | undefined;
   private readonly daemon: DockerDaemon;
-  private readonly running = new Map<AbortController, Promise<unknown>>();
-  /** `stepId:attempt` of every run in flight, counted: the containers this sandbox still holds. */
-  private readonly held = new Map<string, number>();
+  /** Runs in flight: what each is waiting on, and which container it holds (`heldKey`). */
+  private readonly running = new Map<AbortController, { done: Promise<unknown>; holds: string }>();
   /** Containers whose removal failed; retried by every sweep and by close. */
   private readonly pendingRemovals = new Set<string>();
   private closing: Promise<void> | undefined;
@@ -105,16 +104,11 @@ class DockerSandbox implements Sandbox {
       hooks,
     );
     const done = run.execute().finally(() => run.releaseNetwork());
-    const key = heldKey(request.stepId, request.attempt);
-    this.running.set(controller, done);
-    this.held.set(key, (this.held.get(key) ?? 0) + 1);
+    this.running.set(controller, { done, holds: heldKey(request.stepId, request.attempt) });
     try {
       return await done;
     } finally {
       this.running.delete(controller);
-      const count = (this.held.get(key) ?? 1) - 1;
-      if (count > 0) this.held.set(key, count);
-      else this.held.delete(key);
       hooks.signal?.removeEventListener('abort', forward);
     }
   }
@@ -129,10 +123,11 @@ class DockerSandbox implements Sandbox {
     const listed = await this.listContainers();
     // Its own, once no run of this sandbox holds them: an engine that lost or refused a removal
     // (as one does mid-shutdown) left them behind, and nobody else will judge them while it lives.
+    const held = new Set([...this.running.values()].map((run) => run.holds));
     const strays = listed.filter(
       (container) =>
         container.workerId === options.selfWorkerId &&
-        !this.held.has(heldKey(container.stepId, container.attempt)),
+        !held.has(heldKey(container.stepId, container.attempt)),
     );
     for (const container of listed) {
       // Without a worker id nobody can tell whose it is: leave it to an operator.
@@ -251,7 +246,7 @@ class DockerSandbox implements Sandbox {
 
   private async shutdown(): Promise<void> {
     for (const controller of this.running.keys()) controller.abort('shutdown');
-    await Promise.allSettled(this.running.values());
+    await Promise.allSettled([...this.running.values()].map((run) => run.done));
     await this.retryPendingRemovals();
     this.egressProxy.close();
     this.agent.destroy();
