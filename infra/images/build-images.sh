@@ -41,10 +41,14 @@ build_busybox_base() {
   log "$tag built"
 }
 
+# An image built from a Dockerfile carries the file's hash (label sandfleet.source-hash): one
+# built from an older version of the file is built again.
 build_dockerfile() {
-  local tag=$1 file=$2
-  if have_image "$tag"; then log "$tag present"; return; fi
-  DOCKER_BUILDKIT=0 docker build -q -t "$tag" -f "$here/$file" "$here" >/dev/null
+  local tag=$1 file=$2 hash built
+  hash=$(sha256sum "$here/$file" | cut -c1-16)
+  built=$(docker image inspect -f '{{index .Config.Labels "sandfleet.source-hash"}}' "$tag" 2>/dev/null || true)
+  if have_image "$tag" && [ "$built" = "$hash" ]; then log "$tag present"; return; fi
+  DOCKER_BUILDKIT=0 docker build -q --label "sandfleet.source-hash=$hash" -t "$tag" -f "$here/$file" "$here" >/dev/null
   log "$tag built"
 }
 
