@@ -56,6 +56,16 @@ export type RuntimeErrorCode = z.infer<typeof RuntimeErrorCode>;
  */
 export const RUNTIME_IMAGE_LABEL = 'sandfleet.runtime';
 export const RUNTIME_IMAGE_LABEL_VALUE = 'agent-runtime.v1';
+
+/**
+ * Image label (value {@link HOME_SKELETON_LABEL_VALUE}) saying that the image's `/home/agent`
+ * holds `vault/` and `vault/shared/`, owned by its `USER`. The engine copies them into a home
+ * and a shared vault it creates for a container, so a run whose create made those volumes needs
+ * no upload to make the vault directories the agent's. An image that claims it falsely only
+ * leaves its own agent a vault it cannot write.
+ */
+export const HOME_SKELETON_LABEL = 'sandfleet.home-skeleton';
+export const HOME_SKELETON_LABEL_VALUE = 'vault.v1';
 /** uid and gid the agent runtime runs the step as (the image's `agent` user). */
 export const AGENT_UID = 1000;
 

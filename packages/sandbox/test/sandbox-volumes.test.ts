@@ -6,7 +6,7 @@ import { LABELS } from '@sandfleet/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSandboxError, type SandboxSharedVault } from '../src/index.js';
 import { DiskTestBed, mountsUnder } from './disk-test-bed.js';
-import { docker, HOME_PREFIX, recordOutput, TestBed } from './support.js';
+import { docker, HOME_PREFIX, recordOutput, STEP_IMAGE, TestBed } from './support.js';
 
 const exec = promisify(execFile);
 
@@ -67,6 +67,45 @@ describe('volumes', () => {
     expect(await runScript(alice, 'touch vault/shared/two && mkdir vault/alice && ls vault/shared')).toBe(
       'two\n',
     );
+  });
+
+  it('gives a new agent its vault with no upload when the image carries the skeleton, else uploads once', async () => {
+    const alice = bed.agentId('alice');
+    // TEST_IMAGE is labelled with the skeleton: the create that made the volumes filled them.
+    expect(
+      await runScript(alice, 'touch vault/shared/a && mkdir vault/alice && stat -c %u vault vault/shared'),
+    ).toBe('1000\n1000\n');
+    expect(await bed.containerEvents('extract-to-dir')).toBe(0);
+
+    // An image without the skeleton (its home has no vault/): the engine makes the mount point
+    // root's, so the run uploads the directories, once for this home.
+    const bob = bed.agentId('bob');
+    const inStep = async (script: string) => {
+      const output = recordOutput();
+      const request = bed.request({
+        agentId: bob,
+        image: STEP_IMAGE,
+        argv: ['sh', '-c', script],
+        sharedVault: WRITABLE,
+      });
+      const result = await bed.sandbox.run(request, output.hooks);
+      expect(output.text('stderr')).toBe('');
+      expect(result.exitCode).toBe(0);
+      return output.text('stdout');
+    };
+    expect(await inStep('touch vault/shared/b && mkdir vault/bob && stat -c %u vault')).toBe('1000\n');
+    expect(await bed.containerEvents('extract-to-dir')).toBe(1);
+    expect(await inStep('ls vault/shared')).toBe('a\nb\n');
+    expect(await bed.containerEvents('extract-to-dir')).toBe(1);
+  });
+
+  it('prepares a home the run did not make, even from an image with the skeleton', async () => {
+    // Made before the run (as an operator or an older worker would): empty, so the engine still
+    // copies the image's home into it, but only a create of this run proves that; it uploads.
+    const carol = bed.agentId('carol');
+    await docker.createVolume({ Name: HOME_PREFIX + carol, Labels: { [LABELS.managed]: 'true' } });
+    expect(await runScript(carol, 'mkdir vault/carol && touch vault/shared/c && echo ok')).toBe('ok\n');
+    expect(await bed.containerEvents('extract-to-dir')).toBe(1);
   });
 
   it('mounts the vault read-only for a run that may not write it, whatever the step tries', async () => {

@@ -11,6 +11,8 @@ import {
 } from '../src/index.js';
 
 export const TEST_IMAGE = 'sandfleet/test-busybox:latest';
+/** A non-root Debian image whose home has no vault skeleton (infra/images/Dockerfile.step). */
+export const STEP_IMAGE = 'sandfleet/step:latest';
 export const HOME_PREFIX = 'sandfleet-test-home-';
 
 /** A raw engine client, to check what the sandbox did independently of it. */
@@ -89,13 +91,21 @@ export class TestBed {
   }
 
   /** Number of containers created for this test's worker since the test began (from engine events). */
-  async containersCreated(): Promise<number> {
+  containersCreated(): Promise<number> {
+    return this.containerEvents('create');
+  }
+
+  /**
+   * Number of engine events of one kind on this test's worker's containers since the test began:
+   * `create`, or `extract-to-dir` (an archive uploaded into a container).
+   */
+  async containerEvents(event: 'create' | 'extract-to-dir'): Promise<number> {
     const now = Date.now();
     const stamp = (ms: number) => `${Math.floor(ms / 1000)}.${String((ms % 1000) * 1e6).padStart(9, '0')}`;
     const events = await docker.getEvents({
       since: stamp(this.startedAt - 1000) as unknown as number,
       until: stamp(now) as unknown as number,
-      filters: { type: ['container'], event: ['create'], label: [`${LABELS.workerId}=${this.workerId}`] },
+      filters: { type: ['container'], event: [event], label: [`${LABELS.workerId}=${this.workerId}`] },
     });
     let text = '';
     for await (const chunk of events as AsyncIterable<Buffer>) text += chunk.toString();

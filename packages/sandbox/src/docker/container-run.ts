@@ -2,6 +2,8 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ErrorContext,
+  HOME_SKELETON_LABEL,
+  HOME_SKELETON_LABEL_VALUE,
   LABELS,
   RUNTIME_IMAGE_LABEL,
   RUNTIME_IMAGE_LABEL_VALUE,
@@ -22,6 +24,7 @@ import type { AgentsNetwork, StepNetworkLease } from './agents-network.js';
 import {
   containerSpec,
   homeVolumeName,
+  newVolumeInstances,
   runSharedVault,
   stepEnv,
   teamVaultVolumeName,
@@ -101,6 +104,8 @@ export class ContainerRun {
   private graceTimer: NodeJS.Timeout | undefined;
   /** The step's own network (`egress` steps); closed by {@link releaseNetwork}. */
   private network: StepNetworkLease | undefined;
+  /** Instance labels of the home and shared vault, should this run's create make them. */
+  private readonly volumeInstances = newVolumeInstances();
 
   constructor(
     private readonly deps: ContainerRunDeps,
@@ -288,6 +293,7 @@ export class ContainerRun {
       imageUser: image.Config.User ?? '',
       networkMode,
       agentRuntime,
+      volumeInstances: this.volumeInstances,
     });
     try {
       return await this.deps.limit(() => this.deps.docker.createContainer(spec));
@@ -312,8 +318,12 @@ export class ContainerRun {
       owner.uid === 0
         ? undefined
         : await this.deps.vaults.check(
-            homeVolumeName(this.deps.config, agentId),
-            teamVaultVolumeName(this.deps.config, shared.team),
+            {
+              home: homeVolumeName(this.deps.config, agentId),
+              shared: teamVaultVolumeName(this.deps.config, shared.team),
+              instances: this.volumeInstances,
+              skeleton: image.Config.Labels?.[HOME_SKELETON_LABEL] === HOME_SKELETON_LABEL_VALUE,
+            },
             owner,
             shared.writable,
           );

@@ -56,8 +56,11 @@ describe('container spec', () => {
         imageId: 'sha256:x',
         imageUser: 'agent',
         networkMode: 'none',
+        volumeInstances: { home: 'home-1', shared: 'shared-1' },
       });
       const mount = spec.HostConfig?.Mounts?.find((m) => m.Target === '/home/agent/vault/shared');
+      const labels = (mount?.VolumeOptions as { Labels?: Record<string, string> } | undefined)?.Labels;
+      expect(labels?.['sandfleet.volume-instance']).toBe('shared-1');
       return { source: mount?.Source, readOnly: mount?.ReadOnly };
     };
     expect(vaultMount()).toEqual({ source: 'sandfleet-vault-shared', readOnly: true });

@@ -29,6 +29,16 @@ export interface ContainerSpecInput {
    * root with only {@link AGENT_RUNTIME_CAPS} and the runtime variables as Env.
    */
   agentRuntime?: boolean;
+  /**
+   * {@link VOLUME_INSTANCE_LABEL} values for the home and the shared vault, should this create
+   * make them; random for each create (see {@link newVolumeInstances}).
+   */
+  volumeInstances: { home: string; shared: string };
+}
+
+/** Fresh instance labels for the volumes a create may make. */
+export function newVolumeInstances(): { home: string; shared: string } {
+  return { home: randomUUID(), shared: randomUUID() };
 }
 
 /**
@@ -143,11 +153,12 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
         volumeMount(homeVolumeName(config, request.agentId), AGENT_HOME, {
           [LABELS.managed]: 'true',
           [LABELS.agentId]: request.agentId,
+          [VOLUME_INSTANCE_LABEL]: input.volumeInstances.home,
         }),
         volumeMount(
           teamVaultVolumeName(config, vault.team),
           SHARED_VAULT_PATH,
-          { [LABELS.managed]: 'true' },
+          { [LABELS.managed]: 'true', [VOLUME_INSTANCE_LABEL]: input.volumeInstances.shared },
           !vault.writable,
         ),
         ...(request.limits.diskMb === undefined ? [] : [runtimeDirMount()]),
@@ -189,9 +200,8 @@ function volumeMount(
   labels: Record<string, string>,
   readOnly = false,
 ): Docker.MountSettings {
-  const Labels = { ...labels, [VOLUME_INSTANCE_LABEL]: randomUUID() };
   // No DriverConfig (the typings wrongly require it): an operator may have created the volume
   // with another driver (NFS, …), and naming `local` here would then fail the create.
-  const VolumeOptions = { NoCopy: false, Labels } as unknown as Docker.MountSettings['VolumeOptions'];
+  const VolumeOptions = { NoCopy: false, Labels: labels } as unknown as Docker.MountSettings['VolumeOptions'];
   return { Type: 'volume', Source: name, Target: target, ReadOnly: readOnly, VolumeOptions };
 }

@@ -10,17 +10,30 @@ export interface VaultCheck {
   done(): void;
 }
 
+/** The two volumes of a run: names, and the instance labels its create gave them (when it made them). */
+export interface VaultVolumes {
+  home: string;
+  shared: string;
+  /** The {@link VOLUME_INSTANCE_LABEL} values in the run's create body. */
+  instances: { home: string; shared: string };
+  /** The image carries the vault skeleton (`HOME_SKELETON_LABEL`): volumes it fills need nothing. */
+  skeleton: boolean;
+}
+
 /**
  * Label with a random value given to volumes Sandfleet creates, so a volume deleted and re-created
  * behind our back is told apart from the old one (local volumes have no stable creation id:
- * their `CreatedAt` is the mtime of their root directory).
+ * their `CreatedAt` is the mtime of their root directory). A container create that makes the
+ * volume gives it the value in its create body, which tells a run that its own create made it.
  */
 export const VOLUME_INSTANCE_LABEL = 'sandfleet.volume-instance';
 
 /**
- * Remembers which home / shared-vault volume pairs already have `vault/` and `vault/shared/`
- * owned by the agent user, so the archive upload (tens of ms: the engine mounts the container's
- * filesystem for it) is skipped for runs that inject nothing else. Keyed by the volumes'
+ * Remembers which home volumes already have `vault/`, and which shared vaults a writable run
+ * already made their root, owned by the agent user, so the archive upload (tens of ms: the engine
+ * mounts the container's filesystem for it) is skipped for runs that inject nothing else. A
+ * volume the run's own create made from an image with the vault skeleton is ready as made: the
+ * engine copied the image's directories, with their owner, into it. Keyed by the volumes'
  * {@link VOLUME_INSTANCE_LABEL} (by name for volumes created outside Sandfleet).
  */
 export class VaultPreparations {
@@ -30,39 +43,41 @@ export class VaultPreparations {
 
   /**
    * Call after the container (and so its volumes) exists. A run with the shared vault read-only
-   * prepares only `vault/`, so it counts apart from a writable one.
+   * needs only `vault/` of its home, so it never asks for the shared vault's root.
    */
-  async check(
-    homeVolume: string,
-    sharedVolume: string,
-    owner: ImageOwner,
-    sharedWritable: boolean,
-  ): Promise<VaultCheck> {
-    const found = await this.key(homeVolume, sharedVolume, owner);
-    const key = found === undefined ? undefined : `${found}|${sharedWritable ? 'rw' : 'ro'}`;
-    if (key === undefined) return { needed: true, done: () => undefined };
+  async check(volumes: VaultVolumes, owner: ImageOwner, sharedWritable: boolean): Promise<VaultCheck> {
+    const found = await this.instances(volumes);
+    if (found === undefined) return { needed: true, done: () => undefined };
+    const user = `${owner.uid}:${owner.gid}`;
+    const wanted = [
+      { key: `home|${user}|${found.home}`, madeHere: found.home === volumes.instances.home },
+      ...(sharedWritable
+        ? [{ key: `shared|${user}|${found.shared}`, madeHere: found.shared === volumes.instances.shared }]
+        : []),
+    ];
+    for (const volume of wanted) if (volumes.skeleton && volume.madeHere) this.remember(volume.key);
     return {
-      needed: !this.prepared.has(key),
+      needed: wanted.some((volume) => !this.prepared.has(volume.key)),
       done: () => {
-        if (this.prepared.size >= MAX_REMEMBERED) this.prepared.clear();
-        this.prepared.add(key);
+        for (const volume of wanted) this.remember(volume.key);
       },
     };
   }
 
-  private async key(
-    homeVolume: string,
-    sharedVolume: string,
-    owner: ImageOwner,
-  ): Promise<string | undefined> {
+  private remember(key: string): void {
+    if (this.prepared.size >= MAX_REMEMBERED) this.prepared.clear();
+    this.prepared.add(key);
+  }
+
+  private async instances(volumes: VaultVolumes): Promise<{ home: string; shared: string } | undefined> {
     try {
-      const volumes = await Promise.all(
-        [homeVolume, sharedVolume].map((name) => this.docker.getVolume(name).inspect()),
+      const [home, shared] = await Promise.all(
+        [volumes.home, volumes.shared].map((name) => this.docker.getVolume(name).inspect()),
       );
-      const instances = volumes.map(
-        (volume) => volume.Labels?.[VOLUME_INSTANCE_LABEL] ?? `name:${volume.Name}`,
-      );
-      return [owner.uid, owner.gid, ...instances].join('|');
+      const instance = (volume: Docker.VolumeInspectInfo) =>
+        volume.Labels?.[VOLUME_INSTANCE_LABEL] ?? `name:${volume.Name}`;
+      if (!home || !shared) return undefined;
+      return { home: instance(home), shared: instance(shared) };
     } catch {
       return undefined;
     }
