@@ -141,13 +141,14 @@ export class StepEventPublisher {
 
   /**
    * Takes a chunk the step printed. Resolves when the caller may send more: awaiting every call
-   * bounds memory to about three times `flushBytes` whatever the step prints.
+   * bounds memory to about `maxPendingBytes` plus the batch being written (and one `flushBytes`
+   * buffer) whatever the step prints.
    * @throws StreamError `STREAM_WRITE_FAILED` once a write failed; `STREAM_PUBLISHER_CLOSED`.
    */
   async output(stream: OutputStream, chunk: Uint8Array): Promise<void> {
     this.#assertOpen();
     this.#append(this.#capture.write(stream, chunk));
-    while (this.#pendingBytes >= this.#config.flushBytes && this.#writer && !this.#failure) {
+    while (this.#pendingBytes >= this.#config.maxPendingBytes && this.#writer && !this.#failure) {
       await this.#inFlight;
     }
     if (this.#failure) throw this.#failure;

@@ -230,7 +230,7 @@ describe('StepEventPublisher', () => {
     await publisher.close();
   });
 
-  it('makes output() wait while a batch is in flight and the next one is full', async () => {
+  it('makes output() wait while a batch is in flight and maxPendingBytes more are queued', async () => {
     const redis = env.client();
     const admin = env.client();
     const stepId = env.stepId();
@@ -240,16 +240,19 @@ describe('StepEventPublisher', () => {
       secrets: [],
       outputLimitBytes: MiB,
       flushBytes: 1024,
+      maxPendingBytes: 2048,
     });
     const block = Buffer.alloc(1024, 'x');
     await admin.client('PAUSE', 300, 'WRITE');
     const started = Date.now();
+    // The first event goes out (and hangs on the paused server); the next ones queue behind it.
+    await publisher.output('stdout', block);
     await publisher.output('stdout', block);
     expect(Date.now() - started).toBeLessThan(250);
     await publisher.output('stdout', block);
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     await publisher.finished({ status: 'succeeded', exitCode: 0 });
-    expect(outputOf(await readEvents({ redis, stepId }))).toBe('x'.repeat(2048));
+    expect(outputOf(await readEvents({ redis, stepId }))).toBe('x'.repeat(3072));
   });
 
   it('rejects every later call with STREAM_WRITE_FAILED once a write failed, and still closes', async () => {
@@ -286,5 +289,17 @@ describe('StepEventPublisher', () => {
     await expect(
       StepEventPublisher.open({ redis, stepId: env.stepId(), secrets: [], outputLimitBytes: -1 }),
     ).rejects.toMatchObject({ code: 'STREAM_OPTIONS_INVALID' });
+    await expect(
+      StepEventPublisher.open({
+        redis,
+        stepId: env.stepId(),
+        secrets: [],
+        outputLimitBytes: MiB,
+        maxPendingBytes: 0,
+      }),
+    ).rejects.toMatchObject({
+      code: 'STREAM_OPTIONS_INVALID',
+      message: expect.stringContaining('maxPendingBytes'),
+    });
   });
 });
