@@ -10,7 +10,9 @@ import { join } from 'node:path';
  * it instead of being refused, so a client's inspects never see the outage: the watchdog is the
  * first to see what became of the container. While `refuseRemovals` is on, every container
  * removal is answered 409 "removal already in progress" without reaching the engine, as an engine
- * that shuts down mid-removal answers and then keeps the container.
+ * that shuts down mid-removal answers and then keeps the container. While `loseExitStatus` is on,
+ * every inspect of a container that exited 0 answers exit code 255, as an engine that restarted
+ * after losing a container's exit status does (its event stream still carries the real code).
  */
 export interface StallingDockerProxy {
   socketPath: string;
@@ -22,11 +24,18 @@ export interface StallingDockerProxy {
   refuseRemovals: boolean;
   /** How many removals were refused so far. */
   readonly refused: number;
+  /** Inspects answered from now on report exit code 255 for a container that exited 0. */
+  loseExitStatus: boolean;
+  /** How many inspect answers were rewritten so far. */
+  readonly rewritten: number;
   close(): Promise<void>;
 }
 
 const WAIT_REQUEST = /^POST \/[^ ]*containers\/[^/ ]+\/wait/m;
 const REMOVE_REQUEST = /^DELETE \/[^ ]*containers\/([^/? ]+)/;
+/** A stopped container's state in an inspect answer, and the same bytes saying exit code 255. */
+const EXITED_ZERO = '"Dead":false,"Pid":0,"ExitCode":0,';
+const EXIT_LOST = '"Dead":0,"Pid":0,"ExitCode":255,  ';
 const UPSTREAM_RETRY_MS = 100;
 const UPSTREAM_DEADLINE_MS = 90_000;
 
@@ -39,7 +48,14 @@ export async function startStallingDockerProxy(upstreamSocket: string): Promise<
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
   };
-  const state = { stallWaits: false, stalled: 0, refuseRemovals: false, refused: 0 };
+  const state = {
+    stallWaits: false,
+    stalled: 0,
+    refuseRemovals: false,
+    refused: 0,
+    loseExitStatus: false,
+    rewritten: 0,
+  };
 
   const server = createServer((client) => {
     track(client);
@@ -73,7 +89,12 @@ export async function startStallingDockerProxy(upstreamSocket: string): Promise<
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
-      if (!stalled) client.write(chunk);
+      if (stalled) return;
+      const text = state.loseExitStatus ? chunk.toString('latin1') : '';
+      if (!text.includes(EXITED_ZERO)) return client.write(chunk);
+      // Same length, so the chunked framing stays right.
+      state.rewritten += 1;
+      client.write(Buffer.from(text.replaceAll(EXITED_ZERO, EXIT_LOST), 'latin1'));
     });
     // A stalled connection stays open towards the client when the engine drops it.
     upstream.once('close', () => {
@@ -106,6 +127,15 @@ export async function startStallingDockerProxy(upstreamSocket: string): Promise<
     },
     get refused() {
       return state.refused;
+    },
+    get loseExitStatus() {
+      return state.loseExitStatus;
+    },
+    set loseExitStatus(on: boolean) {
+      state.loseExitStatus = on;
+    },
+    get rewritten() {
+      return state.rewritten;
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();

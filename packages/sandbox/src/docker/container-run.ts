@@ -39,6 +39,7 @@ import {
   toSandboxError,
 } from './docker-errors.js';
 import type { DockerSandboxConfig } from './docker-sandbox-options.js';
+import type { ExitWitness } from './exit-witness.js';
 import type { HomeDisks } from './home-disks.js';
 import { imageOwner } from './image-owner.js';
 import { buildInjectArchive } from './inject-archive.js';
@@ -61,6 +62,8 @@ export interface ContainerRunDeps {
   removeContainer(idOrName: string): Promise<void>;
   /** The engine across its restarts (waiting for it, live-restore). */
   daemon: DockerDaemon;
+  /** Exit codes the engine announced on its event stream (when it loses one in a restart). */
+  exits: ExitWitness;
 }
 
 /** Exit codes of a container stopped by SIGTERM or SIGKILL, as an engine's shutdown stops it. */
@@ -139,9 +142,11 @@ export class ContainerRun {
     try {
       outcome = await this.runCreated(container, image, agentRuntime);
     } catch (error) {
+      this.deps.exits.forget(container.id);
       await this.deps.removeContainer(container.id);
       throw error;
     }
+    this.deps.exits.forget(container.id);
     const destroyStart = performance.now();
     await this.deps.removeContainer(container.id);
     return {
@@ -162,8 +167,13 @@ export class ContainerRun {
     const injected = this.inject(container, image, agentRuntime).then(() => {
       injectMs = since(injectStart);
     });
-    // Attached before start, so not a byte of output is missed; meanwhile the archive uploads.
-    const [injecting, attaching] = await Promise.allSettled([injected, this.attach(container)]);
+    // Attached before start, so not a byte of output is missed; meanwhile the archive uploads
+    // and the engine's event stream is watched for the container's exit.
+    const [injecting, attaching] = await Promise.allSettled([
+      injected,
+      this.attach(container),
+      this.deps.exits.watch(container.id),
+    ]);
     if (injecting.status === 'rejected') {
       if (attaching.status === 'fulfilled') attaching.value.destroy();
       throw injecting.reason;
@@ -430,8 +440,13 @@ export class ContainerRun {
     if (this.stopReason || code === null) return code;
     if (STOPPED_BY_SIGNAL.has(code))
       throw this.lost(`it ended by signal (exit code ${code}) while the Docker engine was away`);
-    if (code === EXIT_STATUS_LOST)
+    if (code === EXIT_STATUS_LOST) {
+      // The exit the engine announced before it lost it, when that was the container's own.
+      const announced = this.deps.exits.exitCode(this.context.containerId ?? '');
+      if (announced !== undefined && announced !== EXIT_STATUS_LOST && !STOPPED_BY_SIGNAL.has(announced))
+        return announced;
       throw this.lost('the Docker engine lost its exit status while it was away (exit code 255)');
+    }
     return code;
   }
 

@@ -25,6 +25,7 @@ import {
   egressConfig,
 } from './docker-sandbox-options.js';
 import { EgressProxy } from './egress-proxy.js';
+import { ExitWitness } from './exit-witness.js';
 import { HomeDisks } from './home-disks.js';
 import { VaultPreparations } from './vault-preparations.js';
 
@@ -46,6 +47,7 @@ class DockerSandbox implements Sandbox {
   private readonly vaults: VaultPreparations;
   private readonly disks: HomeDisks | undefined;
   private readonly daemon: DockerDaemon;
+  private readonly exits: ExitWitness;
   /** Runs in flight: what each is waiting on, and which container it holds (`heldKey`). */
   private readonly running = new Map<AbortController, { done: Promise<unknown>; holds: string }>();
   /** Containers whose removal failed; retried by every sweep and by close. */
@@ -71,6 +73,7 @@ class DockerSandbox implements Sandbox {
     );
     this.vaults = new VaultPreparations(this.docker);
     this.daemon = new DockerDaemon(this.docker, { returnWithinMs: this.config.daemonReturnMs });
+    this.exits = new ExitWitness(this.docker);
     const { disksDir } = this.config;
     this.disks = disksDir === undefined ? undefined : new HomeDisks(this.docker, this.limit, disksDir);
   }
@@ -99,6 +102,7 @@ class DockerSandbox implements Sandbox {
         signal: controller.signal,
         removeContainer: (id) => this.removeContainer(id),
         daemon: this.daemon,
+        exits: this.exits,
       },
       request.network === 'egress' ? withEgressEnv(request) : request,
       hooks,
@@ -248,6 +252,7 @@ class DockerSandbox implements Sandbox {
     for (const controller of this.running.keys()) controller.abort('shutdown');
     await Promise.allSettled([...this.running.values()].map((run) => run.done));
     await this.retryPendingRemovals();
+    this.exits.close();
     this.egressProxy.close();
     this.agent.destroy();
   }
