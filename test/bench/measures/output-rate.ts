@@ -8,9 +8,11 @@ const MB = 1e6;
 
 /**
  * A step printing `outputBytes` (`yes … | head -c`), against `docker attach` reading the same
- * command's output on the raw side. Worker-side: the row's `startedAt` → `finishedAt`. Through
- * SSE: enqueued with `@sandfleet/client` (`POST /v1/steps`) and followed with its `events()`
- * until `finished`, as `sandfleet run` does.
+ * command's output on the raw side. Worker-side: the row's `startedAt` → `finishedAt` (which also
+ * holds the container's create and start), and the output path alone: the first `output` event's
+ * `ts` → the `finished` event's (both stamped by the worker), as the raw side times start → end of
+ * its attach stream. Through SSE: enqueued with `@sandfleet/client` (`POST /v1/steps`) and
+ * followed with its `events()` until `finished`, as `sandfleet run` does.
  */
 export async function outputRate(ctx: BenchContext): Promise<MeasureResult> {
   const { raw, fleet, options } = ctx;
@@ -20,6 +22,7 @@ export async function outputRate(ctx: BenchContext): Promise<MeasureResult> {
   const api = await startTestApi(fleet, { SANDFLEET_API_TOKENS: token });
   const rawRates: number[] = [];
   const workerRates: number[] = [];
+  const pathRates: number[] = [];
   const sseRates: number[] = [];
   const runs: Record<string, unknown>[] = [];
   try {
@@ -40,9 +43,13 @@ export async function outputRate(ctx: BenchContext): Promise<MeasureResult> {
       });
       let received = 0;
       let firstOutputMs = 0;
+      let firstOutputTs = '';
+      let finishedTs = '';
       for await (const event of client.events(id)) {
+        if (event.type === 'finished') finishedTs = event.ts;
         if (event.type !== 'output') continue;
         if (firstOutputMs === 0) firstOutputMs = since(start);
+        firstOutputTs ||= event.ts;
         received += Buffer.byteLength(event.data, 'utf8');
       }
       const endToEndMs = since(start);
@@ -53,10 +60,14 @@ export async function outputRate(ctx: BenchContext): Promise<MeasureResult> {
       if (!row.startedAt || !row.finishedAt) throw new Error(`output step ${id} has no start or end time`);
       const workerMs = new Date(row.finishedAt).getTime() - new Date(row.startedAt).getTime();
       workerRates.push(bytes / MB / (workerMs / 1000));
+      // At least 1 ms: the worker's clock stamps in milliseconds.
+      const pathMs = Math.max(1, Date.parse(finishedTs) - Date.parse(firstOutputTs));
+      pathRates.push(bytes / MB / (pathMs / 1000));
       sseRates.push(bytes / MB / (endToEndMs / 1000));
       runs.push({
         rawStreamMs: cycle.streamMs,
         workerMs,
+        pathMs,
         endToEndMs,
         firstOutputMs,
         outputBytes: row.outputBytes,
@@ -76,6 +87,13 @@ export async function outputRate(ctx: BenchContext): Promise<MeasureResult> {
         raw: rawRate,
         sandfleet: median(workerRates),
         detail: { runs, rawRates, workerRates },
+      },
+      {
+        measure: `output ${mib} MiB, output path (first output event → finished, worker clock; raw: docker attach)`,
+        unit: 'MB/s',
+        raw: rawRate,
+        sandfleet: median(pathRates),
+        detail: { pathRates },
       },
       {
         measure: `output ${mib} MiB, to an SSE client (POST → finished at the client; raw: attach)`,
