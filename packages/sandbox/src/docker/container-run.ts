@@ -142,11 +142,11 @@ export class ContainerRun {
     try {
       outcome = await this.runCreated(container, image, agentRuntime);
     } catch (error) {
-      this.deps.exits.forget(container.id);
       await this.deps.removeContainer(container.id);
       throw error;
+    } finally {
+      this.deps.exits.forget(container.id);
     }
-    this.deps.exits.forget(container.id);
     const destroyStart = performance.now();
     await this.deps.removeContainer(container.id);
     return {

@@ -1,3 +1,5 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { LABELS } from '@sandfleet/contracts';
 import type Docker from 'dockerode';
 
@@ -18,7 +20,7 @@ interface DieEvent {
 export class ExitWitness {
   /** Container id → the exit code its `die` event carried, once seen. */
   private readonly watched = new Map<string, number | undefined>();
-  private stream: NodeJS.ReadableStream | undefined;
+  private stream: Readable | undefined;
   private opening: Promise<void> | undefined;
   private closed = false;
 
@@ -42,9 +44,8 @@ export class ExitWitness {
   close(): void {
     this.closed = true;
     this.watched.clear();
-    const stream = this.stream as (NodeJS.ReadableStream & { destroy?(): void }) | undefined;
+    this.stream?.destroy();
     this.stream = undefined;
-    stream?.destroy?.();
   }
 
   private open(): Promise<void> {
@@ -56,31 +57,27 @@ export class ExitWitness {
   }
 
   private async subscribe(): Promise<void> {
-    let stream: NodeJS.ReadableStream;
+    let stream: Readable;
     try {
       stream = (await this.docker.getEvents({
         filters: { type: ['container'], event: ['die'], label: [`${LABELS.managed}=true`] },
-      })) as NodeJS.ReadableStream;
+      })) as unknown as Readable;
     } catch {
       return; // The engine is away: the next run's watch opens it again.
     }
     if (this.closed) {
-      (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
+      stream.destroy();
       return;
     }
     this.stream = stream;
-    let partial = '';
-    stream.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) this.record(line);
-    });
     const ended = () => {
       if (this.stream === stream) this.stream = undefined;
     };
-    stream.once('end', ended);
-    stream.once('close', ended);
-    stream.on('error', ended);
+    stream.on('end', ended).on('close', ended).on('error', ended);
+    // The interface re-emits the stream's errors (an engine going away): `ended` has them.
+    createInterface({ input: stream })
+      .on('line', (line) => this.record(line))
+      .on('error', () => undefined);
   }
 
   private record(line: string): void {
