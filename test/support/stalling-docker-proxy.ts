@@ -108,41 +108,15 @@ export async function startStallingDockerProxy(upstreamSocket: string): Promise<
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
   });
-  return {
+  // The switches and counts are the state the connections read: the proxy is that object.
+  return Object.assign(state, {
     socketPath,
-    get stallWaits() {
-      return state.stallWaits;
-    },
-    set stallWaits(on: boolean) {
-      state.stallWaits = on;
-    },
-    get stalled() {
-      return state.stalled;
-    },
-    get refuseRemovals() {
-      return state.refuseRemovals;
-    },
-    set refuseRemovals(on: boolean) {
-      state.refuseRemovals = on;
-    },
-    get refused() {
-      return state.refused;
-    },
-    get loseExitStatus() {
-      return state.loseExitStatus;
-    },
-    set loseExitStatus(on: boolean) {
-      state.loseExitStatus = on;
-    },
-    get rewritten() {
-      return state.rewritten;
-    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });
     },
-  };
+  });
 }
 
 /** An engine's 409 answer, keeping the connection open as the engine does. */
