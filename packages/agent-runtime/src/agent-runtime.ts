@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { MAX_CHAT_REPLY_BYTES, RUNTIME_ENV, type RuntimeResult } from '@sandfleet/contracts';
 import { killAgentProcesses } from './agent-processes.js';
-import { type AgentWork, agentUserWork, localAgentWork, messageOf } from './agent-work.js';
+import { type AgentWork, agentUserWork, localAgentWork, messageOf, type Prepared } from './agent-work.js';
 import { runChild } from './child-runner.js';
 import { RuntimeError } from './errors.js';
 import { EventWriter, fitResult } from './event-writer.js';
@@ -43,6 +43,47 @@ export interface AgentRuntimeOptions {
   tmpDir: string;
   /** The runtime has a terminal (`docker run -it`): the command gets it directly. */
   interactive: boolean;
+  /** The home prepared before the step arrived (a warm container, see {@link prepareEarly}). */
+  preparedEarly?: EarlyPrepared;
+}
+
+/** The work before a step, done by a warm container while it waited for the step. */
+export interface EarlyPrepared {
+  home: string;
+  agentId: string | undefined;
+  /** Undefined when it failed: the step then prepares as usual (and reports the failure). */
+  prepared: Promise<Prepared | undefined>;
+}
+
+/**
+ * Lays out the agent's home and makes the result file's directory before a warm container's
+ * step arrives, as the agent (a helper process, while no process of the agent exists), from the
+ * container's own environment (the image's and `SANDFLEET_AGENT_ID`). Only the preparation of a
+ * step without a workspace can be done ahead: undefined for anything else.
+ */
+export function prepareEarly(options: {
+  env: Readonly<Record<string, string | undefined>>;
+  agentUser: AgentUser;
+  stderr: Writable;
+  tmpDir: string;
+}): EarlyPrepared | undefined {
+  let config: RuntimeEnv;
+  try {
+    config = parseRuntimeEnv(options.env, {});
+  } catch {
+    return undefined;
+  }
+  if (config.workspace !== undefined) return undefined;
+  const work = agentUserWork({
+    ...options.agentUser,
+    env: options.env,
+    config,
+    events: { emit: () => undefined },
+    stderr: options.stderr,
+    signal: new AbortController().signal,
+    tmpDir: options.tmpDir,
+  });
+  return { home: config.home, agentId: config.agentId, prepared: work.prepare().catch(() => undefined) };
 }
 
 /** A line on stderr from the runtime, with the git token redacted. */
@@ -97,7 +138,13 @@ async function runStep(context: StepContext): Promise<void> {
   const stepEnv = context.stepEnv ?? {};
   const config = parseRuntimeEnv(context.env, { ...context.env, ...stepEnv });
   const work = agentWork(context, config);
-  const prepared = await work.prepare();
+  const early = context.preparedEarly;
+  const sameHome =
+    early !== undefined &&
+    config.workspace === undefined &&
+    early.home === config.home &&
+    early.agentId === config.agentId;
+  const prepared = (sameHome ? await early.prepared : undefined) ?? (await work.prepare());
   const { workspace } = prepared;
   if (relay.received !== undefined) throw new Error('interrupted');
 

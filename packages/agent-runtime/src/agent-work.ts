@@ -186,7 +186,12 @@ export function agentUserWork(options: AgentUserWorkOptions): AgentWork {
   };
   return {
     prepare: () => call('prepare') as Promise<Prepared>,
-    finish: (input) => call('finish', input) as Promise<Finished>,
+    finish: async (input) => {
+      // No workspace to publish and no result file to read (looked at once every process of the
+      // agent is gone): no helper. The directory goes with the single-use container's /tmp.
+      if (input.workspace === undefined && !(await ResultFile.mayExist(input.resultPath))) return {};
+      return call('finish', input) as Promise<Finished>;
+    },
   };
 }
 

@@ -1,13 +1,35 @@
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { AGENT_UID, RUNTIME_ENV } from '@sandfleet/contracts';
-import { runAgentRuntime, runtimeLog } from './agent-runtime.js';
+import { AGENT_UID, RUNTIME_ENV, RUNTIME_FAILURE_EXIT_CODE, RUNTIME_GATE_ARG } from '@sandfleet/contracts';
+import { type EarlyPrepared, prepareEarly, runAgentRuntime, runtimeLog } from './agent-runtime.js';
 import { AGENT_WORK_ARG, serveAgentWork } from './agent-work.js';
 import { parseStepEnv, takeRuntimeFile } from './runtime-file.js';
+import { openRuntimeGate } from './runtime-gate.js';
+
+/** Where the worker's runtime files are (a warm container's gate writes them there). */
+const RUNTIME_DIR = '/sandfleet';
 
 // The container's entry point (`sandfleet-agent-runtime <command…>`): the only place reading the
 // process's argv, environment, streams and signals.
-const argv = process.argv.slice(2);
+let argv = process.argv.slice(2);
+let processEnv = process.env;
+const root = process.getuid?.() === 0;
+const agentUser = { uid: AGENT_UID, gid: AGENT_UID, mainPath: fileURLToPath(import.meta.url) };
+let preparedEarly: EarlyPrepared | undefined;
+if (argv[0] === RUNTIME_GATE_ARG) {
+  // A warm container: the step, its variables and its files arrive on stdin when it is assigned;
+  // meanwhile the home is laid out, as it would be for a step without a workspace.
+  if (root)
+    preparedEarly = prepareEarly({ env: process.env, agentUser, stderr: process.stderr, tmpDir: tmpdir() });
+  try {
+    const gate = await openRuntimeGate(process.stdin, RUNTIME_DIR);
+    argv = gate.argv;
+    processEnv = { ...process.env, ...gate.env };
+  } catch (error) {
+    process.stderr.write(`sandfleet-agent-runtime: ${(error as Error).message}\n`);
+    process.exit(RUNTIME_FAILURE_EXIT_CODE);
+  }
+}
 if (argv[0] === AGENT_WORK_ARG) {
   // The runtime's own helper, started by it as the agent (see agent-work.ts).
   process.exitCode = await serveAgentWork({
@@ -23,18 +45,16 @@ if (argv[0] === AGENT_WORK_ARG) {
     [RUNTIME_ENV.eventToken]: tokenVariable,
     [RUNTIME_ENV.stepEnvFile]: stepEnvFile,
     ...env
-  } = process.env;
+  } = processEnv;
   // Both files are root-only and deleted once read, before any step code runs.
   const eventToken = (tokenFile ? takeRuntimeFile(tokenFile)?.trim() : tokenVariable) || undefined;
   const stepEnv = stepEnvFile ? parseStepEnv(takeRuntimeFile(stepEnvFile)) : {};
-  const root = process.getuid?.() === 0;
   const exitCode = await runAgentRuntime({
     argv,
     env: eventToken === undefined ? env : { ...env, [RUNTIME_ENV.eventToken]: eventToken },
     stepEnv,
-    ...(root
-      ? { agentUser: { uid: AGENT_UID, gid: AGENT_UID, mainPath: fileURLToPath(import.meta.url) } }
-      : {}),
+    ...(root ? { agentUser } : {}),
+    ...(preparedEarly === undefined ? {} : { preparedEarly }),
     stdout: process.stdout,
     stderr: process.stderr,
     signals: process,

@@ -1,4 +1,4 @@
-import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** Largest result file read; a larger one is ignored with a warning. */
@@ -12,7 +12,7 @@ export interface ResultRead {
 }
 
 /**
- * `$SANDFLEET_RESULT_FILE`: a path in a directory of the runtime's own (mode 0700) where the
+ * `$SANDFLEET_RESULT_FILE`: a path in a directory of the runtime's own (mode 0711) where the
  * command may write its result as JSON.
  */
 export class ResultFile {
@@ -29,9 +29,28 @@ export class ResultFile {
     return new ResultFile(dirname(path));
   }
 
-  /** Creates a fresh directory `sandfleet-result-XXXXXX` under `tmpDir`. */
+  /**
+   * Creates a fresh directory `sandfleet-result-XXXXXX` under `tmpDir`, mode 0711: searchable by
+   * the runtime (root without `DAC_*` capabilities), so it can tell the command wrote no result
+   * without starting a helper as the agent; only the agent lists or writes it.
+   */
   static async create(tmpDir: string): Promise<ResultFile> {
-    return new ResultFile(await mkdtemp(join(tmpDir, 'sandfleet-result-')));
+    const dir = await mkdtemp(join(tmpDir, 'sandfleet-result-'));
+    await chmod(dir, 0o711);
+    return new ResultFile(dir);
+  }
+
+  /**
+   * Whether the command may have left a result: false only when nothing is at the path (a
+   * link, a directory, anything there counts, and so does a path this process cannot look at).
+   */
+  static async mayExist(path: string): Promise<boolean> {
+    try {
+      await lstat(path);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+    }
   }
 
   /**

@@ -53,6 +53,12 @@ export {
 } from './names.js';
 export { parseOrThrow, toFieldIssues } from './parse.js';
 export {
+  MAX_RUNTIME_GATE_BYTES,
+  RUNTIME_GATE_ARG,
+  RuntimeGateFile,
+  RuntimeGateMessage,
+} from './runtime-gate.js';
+export {
   AGENT_UID,
   CHAT_HISTORY_FILE,
   ChatMessage,
