@@ -35,5 +35,8 @@ export {
   type SandboxRuntimeFile,
   type SandboxSharedVault,
   type SandboxStopReason,
+  type SandboxWarmMiss,
+  type SandboxWarmOutcome,
+  type SandboxWarmRequest,
   SHARED_VAULT_PATH,
 } from './sandbox.js';

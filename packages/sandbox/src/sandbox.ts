@@ -152,7 +152,52 @@ export interface SandboxRunResult {
    * with all output delivered, `destroyMs` removal.
    */
   timings: { createMs: number; injectMs: number; startMs: number; runMs: number; destroyMs: number };
+  /** Whether a warm container ran it; the miss's cause otherwise. */
+  warm: { hit: true } | { hit: false; cause: SandboxWarmMiss };
 }
+
+/**
+ * What a warm container is made for: the parts of a run request fixed when a container is
+ * created. A later run of the same agent with the same image, limits (its timeout aside), network,
+ * shared vault and labels is served by it; any other is a miss and runs cold.
+ */
+export type SandboxWarmRequest = Pick<
+  SandboxRunRequest,
+  'agentId' | 'workerId' | 'image' | 'limits' | 'network' | 'sharedVault' | 'labels'
+>;
+
+/**
+ * What `warm` did: `warmed` made a container, `present` found one for that request already;
+ * the others made none: `off` (no pool), `not-runtime` (the image does not run the agent
+ * runtime, which the gate needs), `network` (only `none` steps are kept warm: an `egress` step
+ * gets its own network per run), `closed` (the sandbox is closing), `failed` (the engine refused
+ * or the image is missing; the next run is cold, as without a pool).
+ */
+export type SandboxWarmOutcome =
+  | 'warmed'
+  | 'present'
+  | 'off'
+  | 'not-runtime'
+  | 'network'
+  | 'closed'
+  | 'failed';
+
+/**
+ * Why a run did not use a warm container: `none` (the agent had none here), `image`, `limits`,
+ * `network`, `vault` or `labels` (it had one made for other settings; the run's own start then
+ * warms one for its settings in its place), `lost` (it had died while warm), `off` (no pool), `not-runtime` (the image is not
+ * an agent-runtime image). Home files are no miss: they are uploaded into the warm container.
+ */
+export type SandboxWarmMiss =
+  | 'none'
+  | 'image'
+  | 'limits'
+  | 'network'
+  | 'vault'
+  | 'labels'
+  | 'lost'
+  | 'off'
+  | 'not-runtime';
 
 /** A Sandfleet container as listed by the backend. */
 export interface SandboxContainer {
@@ -163,6 +208,10 @@ export interface SandboxContainer {
   workerId?: string;
   /** Value of the `sandfleet.fleet` label (the request's `labels`), when set. */
   fleet?: string;
+  /** The agent it runs steps of (`sandfleet.agent-id`). */
+  agentId?: string;
+  /** Set for a warm container (its `sandfleet.warm` label), which has no step id or attempt. */
+  warmId?: string;
   /** Backend state, e.g. `created`, `running`, `exited`. */
   state: string;
 }
@@ -204,6 +253,13 @@ export interface Sandbox {
   listContainers(filter?: { workerId?: string; stepId?: string }): Promise<SandboxContainer[]>;
   imageExists(image: string): Promise<boolean>;
   ping(): Promise<{ apiVersion: string; version: string }>;
+  /**
+   * Pre-starts a single-use container for the agent's next run (when the sandbox keeps a warm
+   * pool): the agent's home mounted, the agent runtime waiting on stdin for the step, nothing of
+   * any step (environment, secrets, files) in it until a run is given to it. Replaces an older
+   * warm container of the same agent; evicts the least recently warmed one when the pool is full.
+   */
+  warm(request: SandboxWarmRequest): Promise<SandboxWarmOutcome>;
   /** Stops running containers (reason `shutdown`), waits for their removal. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ErrorContext,
@@ -19,10 +19,13 @@ import {
   type SandboxRunRequest,
   type SandboxRunResult,
   type SandboxStopReason,
+  type SandboxWarmMiss,
+  type SandboxWarmOutcome,
 } from '../sandbox.js';
 import type { AgentsNetwork, StepNetworkLease } from './agents-network.js';
 import {
   containerSpec,
+  gateMessage,
   homeVolumeName,
   newVolumeInstances,
   runSharedVault,
@@ -45,6 +48,7 @@ import { imageOwner } from './image-owner.js';
 import { buildInjectArchive } from './inject-archive.js';
 import { OutputPump } from './output-pump.js';
 import type { VaultPreparations } from './vault-preparations.js';
+import type { WarmContainer, WarmPool } from './warm-pool.js';
 
 /** What a run borrows from its sandbox. */
 export interface ContainerRunDeps {
@@ -64,7 +68,12 @@ export interface ContainerRunDeps {
   daemon: DockerDaemon;
   /** Exit codes the engine announced on its event stream (when it loses one in a restart). */
   exits: ExitWitness;
+  /** The sandbox's warm containers; undefined when it keeps none. */
+  warmPool: WarmPool | undefined;
 }
+
+/** What a run uploads before the step runs: everything (cold), the vault (warm-up), home files (warm hit). */
+type InjectScope = 'all' | 'vault' | 'files';
 
 /** Exit codes of a container stopped by SIGTERM or SIGKILL, as an engine's shutdown stops it. */
 const STOPPED_BY_SIGNAL = new Set([137, 143]);
@@ -85,7 +94,7 @@ const EXIT_STATUS_LOST = 255;
  */
 type Seen = { kind: 'exited'; code: number | null } | { kind: 'disconnected' } | { kind: 'wait-lost' };
 
-type RunOutcome = Omit<SandboxRunResult, 'containerId' | 'imageId' | 'timings'> & {
+type RunOutcome = Omit<SandboxRunResult, 'containerId' | 'imageId' | 'timings' | 'warm'> & {
   timings: { injectMs: number; startMs: number; runMs: number };
 };
 
@@ -109,6 +118,8 @@ export class ContainerRun {
   private network: StepNetworkLease | undefined;
   /** Instance labels of the home and shared vault, should this run's create make them. */
   private readonly volumeInstances = newVolumeInstances();
+  /** Known once the image is inspected: whether it runs the agent runtime. */
+  agentRuntime = false;
 
   constructor(
     private readonly deps: ContainerRunDeps,
@@ -126,26 +137,34 @@ export class ContainerRun {
       await this.deps.daemon.waitUntilUp(this.context);
       return this.inspectImage();
     });
-    const agentRuntime = image.Config.Labels?.[RUNTIME_IMAGE_LABEL] === RUNTIME_IMAGE_LABEL_VALUE;
+    const agentRuntime = isAgentRuntime(image);
+    this.agentRuntime = agentRuntime;
     this.hooks.onImage?.({ imageId: image.Id, agentRuntime });
     this.throwIfAborted();
-    if (this.request.network === 'egress') {
-      this.network = await this.deps.network.open(this.request, this.hooks.onEgress);
+    const taken = await this.takeWarm(image, agentRuntime);
+    let container: Docker.Container;
+    if ('hit' in taken) {
+      container = taken.hit.container;
+    } else {
+      if (this.request.network === 'egress') {
+        this.network = await this.deps.network.open(this.request, this.hooks.onEgress);
+      }
+      const networkMode = this.network?.name ?? 'none';
+      await this.prepareDisks(image);
+      container = await this.create(image, networkMode, agentRuntime);
     }
-    const networkMode = this.network?.name ?? 'none';
-    await this.prepareDisks(image);
-    const container = await this.create(image, networkMode, agentRuntime);
     const createMs = since(createStart);
     this.context.containerId = container.id;
 
     let outcome: RunOutcome;
     try {
-      outcome = await this.runCreated(container, image, agentRuntime);
+      outcome = await this.runCreated(container, image, agentRuntime, 'hit' in taken);
     } catch (error) {
       await this.deps.removeContainer(container.id);
       throw error;
     } finally {
       this.deps.exits.forget(container.id);
+      if ('hit' in taken) this.deps.warmPool?.release(taken.hit.warmId);
     }
     const destroyStart = performance.now();
     await this.deps.removeContainer(container.id);
@@ -154,25 +173,62 @@ export class ContainerRun {
       containerId: container.id,
       imageId: image.Id,
       timings: { createMs, ...outcome.timings, destroyMs: since(destroyStart) },
+      warm: 'hit' in taken ? { hit: true } : { hit: false, cause: taken.miss },
     };
   }
 
+  /**
+   * Makes and starts a warm container for this request's agent and settings (the request carries
+   * no step): the home mounted and its vault prepared, the runtime waiting at its gate.
+   */
+  async warmUp(warmId: string): Promise<WarmContainer | Exclude<SandboxWarmOutcome, 'warmed' | 'present'>> {
+    const image = await this.inspectImage();
+    if (!isAgentRuntime(image)) return 'not-runtime';
+    if (this.request.network !== 'none') return 'network';
+    await this.prepareDisks(image);
+    const container = await this.create(image, 'none', true, warmId);
+    try {
+      await this.deps.exits.watch(container.id);
+      await this.inject(container, image, 'vault');
+      await this.deps.limit(() => container.start());
+    } catch (error) {
+      this.deps.exits.forget(container.id);
+      await this.deps.removeContainer(container.id);
+      throw toSandboxError(error, 'CONTAINER_START_FAILED', 'cannot start warm container', this.context);
+    }
+    return { container, warmId, imageId: image.Id };
+  }
+
+  /** The agent's warm container when one serves this run, else why none does. */
+  private async takeWarm(
+    image: Docker.ImageInspectInfo,
+    agentRuntime: boolean,
+  ): Promise<{ hit: WarmContainer } | { miss: SandboxWarmMiss }> {
+    if (this.deps.warmPool === undefined) return { miss: 'off' };
+    if (!agentRuntime) return { miss: 'not-runtime' };
+    if (this.request.network !== 'none') return { miss: 'network' };
+    return this.deps.warmPool.take(this.request, image.Id);
+  }
+
+  /** Runs the step in a created container, or (`gated`) in a started warm one through its gate. */
   private async runCreated(
     container: Docker.Container,
     image: Docker.ImageInspectInfo,
     agentRuntime: boolean,
+    gated: boolean,
   ): Promise<RunOutcome> {
     const injectStart = performance.now();
     let injectMs = 0;
-    const injected = this.inject(container, image, agentRuntime).then(() => {
+    const scope: InjectScope = gated ? 'files' : 'all';
+    const injected = this.inject(container, image, scope, agentRuntime).then(() => {
       injectMs = since(injectStart);
     });
     // Attached before start, so not a byte of output is missed; meanwhile the archive uploads
     // and the engine's event stream is watched for the container's exit.
     const [injecting, attaching] = await Promise.allSettled([
       injected,
-      this.attach(container),
-      this.deps.exits.watch(container.id),
+      this.attach(container, gated),
+      gated ? undefined : this.deps.exits.watch(container.id),
     ]);
     if (injecting.status === 'rejected') {
       if (attaching.status === 'fulfilled') attaching.value.destroy();
@@ -193,11 +249,13 @@ export class ContainerRun {
       // The proxy joins the step's network while the container is created and filled.
       await this.network?.ready;
       this.throwIfAborted();
-      await this.deps
-        .limit(() => container.start())
-        .catch((error: unknown) => {
-          throw toSandboxError(error, 'CONTAINER_START_FAILED', 'cannot start container', this.context);
-        });
+      if (gated) await this.openGate(attaching.value as Duplex);
+      else
+        await this.deps
+          .limit(() => container.start())
+          .catch((error: unknown) => {
+            throw toSandboxError(error, 'CONTAINER_START_FAILED', 'cannot start container', this.context);
+          });
       const runStart = performance.now();
       const startMs = since(startStart);
       timeout = setTimeout(() => this.stop(container, 'timeout'), this.request.limits.timeoutMs);
@@ -295,6 +353,7 @@ export class ContainerRun {
     image: Docker.ImageInspectInfo,
     networkMode: string,
     agentRuntime: boolean,
+    warmId?: string,
   ): Promise<Docker.Container> {
     const spec = containerSpec({
       request: this.request,
@@ -304,6 +363,7 @@ export class ContainerRun {
       networkMode,
       agentRuntime,
       volumeInstances: this.volumeInstances,
+      ...(warmId === undefined ? {} : { warmId }),
     });
     try {
       return await this.deps.limit(() => this.deps.docker.createContainer(spec));
@@ -314,18 +374,29 @@ export class ContainerRun {
     }
   }
 
+  /**
+   * Uploads what the step needs before it runs: `all` for a cold container (home files, input,
+   * runtime files, the step's environment, the vault directories); `vault` for a warm-up (the
+   * vault directories alone: nothing of a step); `files` for a warm hit (home files alone: the
+   * rest goes through the gate, and the warm-up prepared the vault).
+   */
   private async inject(
     container: Docker.Container,
     image: Docker.ImageInspectInfo,
-    agentRuntime: boolean,
+    scope: InjectScope,
+    agentRuntime = true,
   ): Promise<void> {
-    const { files, input, agentId, runtimeFiles = [] } = this.request;
+    const { agentId } = this.request;
+    const files = scope === 'vault' ? [] : this.request.files;
+    const input = scope === 'all' ? this.request.input : undefined;
+    const runtimeFiles = scope === 'all' ? (this.request.runtimeFiles ?? []) : [];
+    const withStepEnv = scope === 'all' && agentRuntime;
     const owner = imageOwner(image.Config.User);
     const shared = runSharedVault(this.request);
     // Root can write anywhere; a non-root agent needs the vault directories made its own (the
     // shared one only when it may write there: a read-only mount takes no archive).
     const vault =
-      owner.uid === 0
+      owner.uid === 0 || scope === 'files'
         ? undefined
         : await this.deps.vaults.check(
             {
@@ -342,12 +413,13 @@ export class ContainerRun {
       input !== undefined ||
       runtimeFiles.length > 0 ||
       vault?.needed === true ||
-      agentRuntime;
+      withStepEnv;
+    if (!willUpload) return;
     const archive = await buildInjectArchive({
       files,
       ...(input === undefined ? {} : { input }),
       runtimeFiles,
-      ...(agentRuntime ? { agentRuntime: { stepEnv: stepEnv(this.request) } } : {}),
+      ...(withStepEnv ? { agentRuntime: { stepEnv: stepEnv(this.request) } } : {}),
       owner,
       prepareVault: willUpload && vault !== undefined ? (shared.writable ? 'shared' : 'home') : false,
     });
@@ -386,12 +458,38 @@ export class ContainerRun {
     return splitArchiveByMount(archive, [AGENT_HOME, RUNTIME_DIR]);
   }
 
-  private async attach(container: Docker.Container): Promise<Readable> {
+  /** The container's output stream; with `stdin` also its stdin (a warm container's gate). */
+  private async attach(container: Docker.Container, stdin = false): Promise<Readable> {
     try {
-      return (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
+      const options = {
+        stream: true,
+        stdout: true,
+        stderr: true,
+        ...(stdin ? { stdin: true, hijack: true } : {}),
+      };
+      return (await container.attach(options)) as unknown as Readable;
     } catch (error) {
       throw toSandboxError(error, 'CONTAINER_START_FAILED', 'cannot attach to container', this.context);
     }
+  }
+
+  /**
+   * Gives the step to a warm container: its runtime reads the gate message (argv, runtime
+   * variables, runtime files with the step's environment and input) from stdin, which then ends.
+   */
+  private async openGate(stream: Duplex): Promise<void> {
+    const line = `${JSON.stringify(gateMessage(this.request))}\n`;
+    await new Promise<void>((resolve, reject) => {
+      stream.write(line, (error) => (error ? reject(error) : resolve()));
+    }).catch((error: unknown) => {
+      throw toSandboxError(
+        error,
+        'CONTAINER_START_FAILED',
+        'cannot give the step to its warm container',
+        this.context,
+      );
+    });
+    stream.end();
   }
 
   /**
@@ -581,6 +679,10 @@ export class ContainerRun {
       },
     );
   }
+}
+
+function isAgentRuntime(image: Docker.ImageInspectInfo): boolean {
+  return image.Config.Labels?.[RUNTIME_IMAGE_LABEL] === RUNTIME_IMAGE_LABEL_VALUE;
 }
 
 function stopReasonOf(reason: unknown): 'cancel' | 'shutdown' {

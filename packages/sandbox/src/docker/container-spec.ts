@@ -1,5 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DEFAULT_TEAM, LABELS, RUNTIME_ENV, STEP_ENV_FILE } from '@sandfleet/contracts';
+import {
+  DEFAULT_TEAM,
+  LABELS,
+  RUNTIME_ENV,
+  RUNTIME_GATE_ARG,
+  type RuntimeGateFile,
+  type RuntimeGateMessage,
+  STEP_ENV_FILE,
+} from '@sandfleet/contracts';
 import type Docker from 'dockerode';
 import {
   AGENT_HOME,
@@ -34,7 +42,17 @@ export interface ContainerSpecInput {
    * make them; random for each create (see {@link newVolumeInstances}).
    */
   volumeInstances: { home: string; shared: string };
+  /**
+   * Set for a warm container (agent-runtime images only), its {@link WARM_LABEL}: made before any
+   * step is given to it, so it carries none: its runtime starts with {@link RUNTIME_GATE_ARG} and
+   * waits on stdin for the step, its Env is the image's and its agent's id, and its labels name
+   * no step.
+   */
+  warmId?: string;
 }
+
+/** Label of a warm container (a random id); it has no step id or attempt label, ever. */
+export const WARM_LABEL = 'sandfleet.warm';
 
 /** Fresh instance labels for the volumes a create may make. */
 export function newVolumeInstances(): { home: string; shared: string } {
@@ -49,16 +67,16 @@ export function newVolumeInstances(): { home: string; shared: string } {
  */
 export const AGENT_RUNTIME_CAPS = ['SETUID', 'SETGID', 'KILL'];
 
-/** Contract labels of a step's container; extra labels never override them. */
-export function containerLabels(request: SandboxRunRequest): Record<string, string> {
-  return {
+/** Contract labels of a step's container (of a warm one: no step); extra labels never override them. */
+export function containerLabels(request: SandboxRunRequest, warmId?: string): Record<string, string> {
+  const owner = {
     ...request.labels,
     [LABELS.managed]: 'true',
-    [LABELS.stepId]: request.stepId,
     [LABELS.agentId]: request.agentId,
     [LABELS.workerId]: request.workerId,
-    [LABELS.attempt]: String(request.attempt),
   };
+  if (warmId !== undefined) return { ...owner, [WARM_LABEL]: warmId };
+  return { ...owner, [LABELS.stepId]: request.stepId, [LABELS.attempt]: String(request.attempt) };
 }
 
 /** Name of an agent's persistent home volume. */
@@ -82,9 +100,15 @@ export function teamVaultVolumeName(
   return team === DEFAULT_TEAM ? config.sharedVaultVolume : config.teamVaultVolumePrefix + team;
 }
 
-/** `sandfleet-<stepId>-<attempt>-<random4>`: readable, and unique across retries and races. */
-export function containerName(request: SandboxRunRequest): string {
-  return `sandfleet-${request.stepId}-${request.attempt}-${randomBytes(2).toString('hex')}`;
+/**
+ * `sandfleet-<stepId>-<attempt>-<random4>` (`sandfleet-warm-<agentId>-<random4>` for a warm
+ * container): readable, and unique across retries and races.
+ */
+export function containerName(request: SandboxRunRequest, warm = false): string {
+  const suffix = randomBytes(2).toString('hex');
+  return warm
+    ? `sandfleet-warm-${request.agentId}-${suffix}`
+    : `sandfleet-${request.stepId}-${request.attempt}-${suffix}`;
 }
 
 /** The step's own environment: the request's, plus the input variables. */
@@ -105,10 +129,35 @@ export function stepEnv(request: SandboxRunRequest): Record<string, string> {
  */
 export function containerEnv(request: SandboxRunRequest, agentRuntime = false): string[] {
   const env: Record<string, string> = agentRuntime
-    ? { ...request.runtimeEnv, [RUNTIME_ENV.stepEnvFile]: `${RUNTIME_DIR}/${STEP_ENV_FILE}` }
+    ? runtimeOnlyEnv(request)
     : { ...stepEnv(request), ...request.runtimeEnv };
   return Object.entries(env).map(([name, value]) => `${name}=${value}`);
 }
+
+/** The agent runtime's variables: the request's `runtimeEnv` and where the step's environment is. */
+function runtimeOnlyEnv(request: SandboxRunRequest): Record<string, string> {
+  return { ...request.runtimeEnv, [RUNTIME_ENV.stepEnvFile]: `${RUNTIME_DIR}/${STEP_ENV_FILE}` };
+}
+
+/**
+ * What a warm container's gate receives for a run: what a cold agent-runtime container gets as
+ * `Cmd`, `Env` and uploaded runtime files (private ones root-only, the step's environment among
+ * them, the input readable).
+ */
+export function gateMessage(request: SandboxRunRequest): RuntimeGateMessage {
+  const files: RuntimeGateFile[] = (request.runtimeFiles ?? []).map((file) => ({
+    name: file.name,
+    content: file.content,
+    private: file.private === true,
+  }));
+  files.push({ name: STEP_ENV_FILE, content: JSON.stringify(stepEnv(request)), private: true });
+  if (request.input !== undefined)
+    files.push({ name: INPUT_FILE_NAME, content: request.input, private: false });
+  return { argv: request.argv, env: runtimeOnlyEnv(request), files };
+}
+
+/** The input file's name under {@link RUNTIME_DIR}. */
+const INPUT_FILE_NAME = INPUT_FILE_PATH.slice(RUNTIME_DIR.length + 1);
 
 /**
  * The hardened create body of a step's container: all capabilities dropped, no-new-privileges,
@@ -121,16 +170,21 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
   const { request, config } = input;
   const { memoryMb, cpus, pids } = request.limits;
   const vault = runSharedVault(request);
+  const warmId = input.agentRuntime === true ? input.warmId : undefined;
+  const warm = warmId !== undefined;
   return {
-    name: containerName(request),
+    name: containerName(request, warm),
     Image: input.imageId,
-    Cmd: request.argv,
-    Env: containerEnv(request, input.agentRuntime),
+    Cmd: warm ? [RUNTIME_GATE_ARG] : request.argv,
+    // A warm container knows its agent alone: its runtime lays out that agent's home ahead.
+    Env: warm ? [`${RUNTIME_ENV.agentId}=${request.agentId}`] : containerEnv(request, input.agentRuntime),
     ...(input.agentRuntime ? { User: '0:0' } : input.imageUser ? { User: input.imageUser } : {}),
-    Labels: containerLabels(request),
+    Labels: containerLabels(request, warmId),
     Tty: false,
-    OpenStdin: false,
-    AttachStdin: false,
+    // A warm container's stdin is its gate: open until the worker has written the step to it.
+    OpenStdin: warm,
+    StdinOnce: warm,
+    AttachStdin: warm,
     AttachStdout: true,
     AttachStderr: true,
     HostConfig: {

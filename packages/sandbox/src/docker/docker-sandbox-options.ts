@@ -49,6 +49,15 @@ export interface DockerSandboxOptions {
   disksDir?: string;
   /** Size of the shared vault's filesystem with `disksDir`, MiB; grown, never shrunk. @defaultValue 1024 */
   sharedVaultDiskMb?: number;
+  /**
+   * Warm containers kept at most (one per agent): after a run of an agent-runtime image with
+   * network `none` starts, a container for that agent's next run with the same settings is
+   * pre-started, its runtime waiting on stdin; `warm()` makes one on request. 0 keeps none.
+   * @defaultValue 0
+   */
+  warmPoolSize?: number;
+  /** A warm container not used within this is removed, ms. @defaultValue 60000 */
+  warmIdleTtlMs?: number;
 }
 
 /** Options of the egress proxy; see `infra/images/egress-proxy` and the sandbox README. */
@@ -88,6 +97,7 @@ export const DEFAULT_OUTPUT_DRAIN_IDLE_MS = 10_000;
 export const DEFAULT_DAEMON_RETURN_MS = 60_000;
 export const DEFAULT_WATCHDOG_INTERVAL_MS = 5000;
 export const DEFAULT_SHARED_VAULT_DISK_MB = 1024;
+export const DEFAULT_WARM_IDLE_TTL_MS = 60_000;
 export const DEFAULT_IMAGE_BUILD_HINT = (_image: string) =>
   'run infra/setup.sh or infra/images/build-images.sh';
 
@@ -106,6 +116,8 @@ export type DockerSandboxConfig = Pick<DockerSandboxOptions, 'disksDir'> &
       | 'daemonReturnMs'
       | 'watchdogIntervalMs'
       | 'sharedVaultDiskMb'
+      | 'warmPoolSize'
+      | 'warmIdleTtlMs'
     >
   >;
 
@@ -122,6 +134,8 @@ export function dockerSandboxConfig(options: DockerSandboxOptions): DockerSandbo
     daemonReturnMs: options.daemonReturnMs ?? DEFAULT_DAEMON_RETURN_MS,
     watchdogIntervalMs: options.watchdogIntervalMs ?? DEFAULT_WATCHDOG_INTERVAL_MS,
     sharedVaultDiskMb: options.sharedVaultDiskMb ?? DEFAULT_SHARED_VAULT_DISK_MB,
+    warmPoolSize: options.warmPoolSize ?? 0,
+    warmIdleTtlMs: options.warmIdleTtlMs ?? DEFAULT_WARM_IDLE_TTL_MS,
     ...(options.disksDir === undefined ? {} : { disksDir: options.disksDir }),
   });
 }

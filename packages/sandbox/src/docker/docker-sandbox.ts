@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_TEAM, type ErrorContext, LABELS, TEAM_PATTERN } from '@sandfleet/contracts';
 import Docker from 'dockerode';
@@ -10,10 +11,12 @@ import type {
   SandboxRunHooks,
   SandboxRunRequest,
   SandboxRunResult,
+  SandboxWarmOutcome,
+  SandboxWarmRequest,
 } from '../sandbox.js';
 import { AgentsNetwork, egressProxyEnv } from './agents-network.js';
 import { ContainerRun } from './container-run.js';
-import { homeVolumeName, teamVaultVolumeName } from './container-spec.js';
+import { homeVolumeName, teamVaultVolumeName, WARM_LABEL } from './container-spec.js';
 import { DockerAgent } from './docker-agent.js';
 import { DockerDaemon } from './docker-daemon.js';
 import { dockerStatus, toSandboxError } from './docker-errors.js';
@@ -28,6 +31,7 @@ import { EgressProxy } from './egress-proxy.js';
 import { ExitWitness } from './exit-witness.js';
 import { HomeDisks } from './home-disks.js';
 import { VaultPreparations } from './vault-preparations.js';
+import { WarmPool } from './warm-pool.js';
 
 /** Pauses between attempts to remove a container before it is left for the next sweep. */
 const REMOVE_BACKOFF_MS = [100, 500];
@@ -48,10 +52,13 @@ class DockerSandbox implements Sandbox {
   private readonly disks: HomeDisks | undefined;
   private readonly daemon: DockerDaemon;
   private readonly exits: ExitWitness;
+  private readonly warmPool: WarmPool | undefined;
   /** Runs in flight: what each is waiting on, and which container it holds (`heldKey`). */
   private readonly running = new Map<AbortController, { done: Promise<unknown>; holds: string }>();
   /** Containers whose removal failed; retried by every sweep and by close. */
   private readonly pendingRemovals = new Set<string>();
+  /** Warm containers being made (`warm`), awaited by close. */
+  private readonly warming = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
 
   constructor(options: DockerSandboxOptions) {
@@ -74,6 +81,15 @@ class DockerSandbox implements Sandbox {
     this.vaults = new VaultPreparations(this.docker);
     this.daemon = new DockerDaemon(this.docker, { returnWithinMs: this.config.daemonReturnMs });
     this.exits = new ExitWitness(this.docker);
+    this.warmPool =
+      this.config.warmPoolSize > 0
+        ? new WarmPool({
+            size: this.config.warmPoolSize,
+            idleTtlMs: this.config.warmIdleTtlMs,
+            remove: (id) => this.removeWarm(id),
+            exited: (id) => this.exits.exitCode(id) !== undefined,
+          })
+        : undefined;
     const { disksDir } = this.config;
     this.disks = disksDir === undefined ? undefined : new HomeDisks(this.docker, this.limit, disksDir);
   }
@@ -91,21 +107,17 @@ class DockerSandbox implements Sandbox {
     if (hooks.signal?.aborted) forward();
     else hooks.signal?.addEventListener('abort', forward, { once: true });
 
-    const run = new ContainerRun(
-      {
-        docker: this.docker,
-        limit: this.limit,
-        config: this.config,
-        network: this.network,
-        vaults: this.vaults,
-        disks: this.disks,
-        signal: controller.signal,
-        removeContainer: (id) => this.removeContainer(id),
-        daemon: this.daemon,
-        exits: this.exits,
-      },
+    const run = this.containerRun(
+      controller.signal,
       request.network === 'egress' ? withEgressEnv(request) : request,
-      hooks,
+      {
+        ...hooks,
+        // Once the step's own container started, the agent's next one is made meanwhile.
+        onStarted: (info) => {
+          hooks.onStarted?.(info);
+          if (run.agentRuntime && request.network === 'none') void this.warm(request);
+        },
+      },
     );
     const done = run.execute().finally(() => run.releaseNetwork());
     this.running.set(controller, { done, holds: heldKey(request.stepId, request.attempt) });
@@ -115,6 +127,40 @@ class DockerSandbox implements Sandbox {
       this.running.delete(controller);
       hooks.signal?.removeEventListener('abort', forward);
     }
+  }
+
+  async warm(request: SandboxWarmRequest): Promise<SandboxWarmOutcome> {
+    const pool = this.warmPool;
+    if (pool === undefined) return 'off';
+    if (this.closing) return 'closed';
+    if (request.network !== 'none') return 'network';
+    // Only the settings: a run request passed here keeps its step (env, secrets, files) to itself.
+    const { agentId, workerId, image, limits, network, sharedVault, labels } = request;
+    const settings: SandboxWarmRequest = {
+      agentId,
+      workerId,
+      image,
+      limits,
+      network,
+      ...(sharedVault === undefined ? {} : { sharedVault }),
+      ...(labels === undefined ? {} : { labels }),
+    };
+    if (pool.has(settings)) return 'present';
+    const warmId = randomBytes(8).toString('hex');
+    const shape = { ...settings, stepId: `warm-${warmId}`, attempt: 0, argv: [], env: {}, files: [] };
+    const run = this.containerRun(new AbortController().signal, shape, { onOutput: () => undefined });
+    let outcome: SandboxWarmOutcome = 'warmed';
+    const made = pool.add(settings, warmId, async () => {
+      const warm = await run.warmUp(warmId).catch(() => 'failed' as const);
+      if (typeof warm !== 'string') return warm;
+      outcome = warm;
+      return undefined;
+    });
+    const done = made.then(() => undefined);
+    this.warming.add(done);
+    await done;
+    this.warming.delete(done);
+    return outcome;
   }
 
   async reapOrphans(options: {
@@ -131,7 +177,9 @@ class DockerSandbox implements Sandbox {
     const strays = listed.filter(
       (container) =>
         container.workerId === options.selfWorkerId &&
-        !held.has(heldKey(container.stepId, container.attempt)),
+        (container.warmId === undefined
+          ? !held.has(heldKey(container.stepId, container.attempt))
+          : !this.warmPool?.holds(container.warmId)),
     );
     for (const container of listed) {
       // Without a worker id nobody can tell whose it is: leave it to an operator.
@@ -209,6 +257,8 @@ class DockerSandbox implements Sandbox {
         const stepId = container.Labels[LABELS.stepId];
         const workerId = container.Labels[LABELS.workerId];
         const fleet = container.Labels[LABELS.fleet];
+        const warmId = container.Labels[WARM_LABEL];
+        const agentId = container.Labels[LABELS.agentId];
         const attempt = Number(container.Labels[LABELS.attempt]);
         return {
           id: container.Id,
@@ -216,6 +266,8 @@ class DockerSandbox implements Sandbox {
           ...(Number.isInteger(attempt) ? { attempt } : {}),
           ...(workerId === undefined ? {} : { workerId }),
           ...(fleet === undefined ? {} : { fleet }),
+          ...(warmId === undefined ? {} : { warmId }),
+          ...(agentId === undefined ? {} : { agentId }),
           state: container.State,
         };
       });
@@ -251,10 +303,39 @@ class DockerSandbox implements Sandbox {
   private async shutdown(): Promise<void> {
     for (const controller of this.running.keys()) controller.abort('shutdown');
     await Promise.allSettled([...this.running.values()].map((run) => run.done));
+    await Promise.allSettled(this.warming);
+    await this.warmPool?.drain();
     await this.retryPendingRemovals();
     this.exits.close();
     this.egressProxy.close();
     this.agent.destroy();
+  }
+
+  private containerRun(
+    signal: AbortSignal,
+    request: SandboxRunRequest,
+    hooks: SandboxRunHooks,
+  ): ContainerRun {
+    const deps = {
+      docker: this.docker,
+      limit: this.limit,
+      config: this.config,
+      network: this.network,
+      vaults: this.vaults,
+      disks: this.disks,
+      signal,
+      removeContainer: (id: string) => this.removeContainer(id),
+      daemon: this.daemon,
+      exits: this.exits,
+      warmPool: this.warmPool,
+    };
+    return new ContainerRun(deps, request, hooks);
+  }
+
+  /** Removes a warm container nobody took, and forgets its exit. */
+  private async removeWarm(id: string): Promise<void> {
+    this.exits.forget(id);
+    await this.removeContainer(id);
   }
 
   /**
