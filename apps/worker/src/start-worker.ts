@@ -77,6 +77,8 @@ export async function startWorker(
     },
     ...(config.disksDir === 'off' ? {} : { disksDir: config.disksDir }),
     sharedVaultDiskMb: config.sharedVaultDiskMb,
+    warmPoolSize: config.warmPoolSize,
+    warmIdleTtlMs: config.warmPoolIdleMs,
   });
   const service = new WorkerService({
     workerId: config.workerId,

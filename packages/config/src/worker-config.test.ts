@@ -57,6 +57,8 @@ describe('WorkerConfig', () => {
       maxDiskMb: 8192,
       sharedVaultDiskMb: 1024,
       disksDir: '/var/lib/sandfleet/disks',
+      warmPoolSize: 4,
+      warmPoolIdleMs: 60_000,
       stopGraceMs: 5000,
       maxJobDataBytes: 16 * 1024 * 1024,
       maxJobDataDepth: 64,

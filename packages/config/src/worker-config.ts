@@ -126,6 +126,15 @@ export const workerVars = {
     /^(\/.*|off)$/,
     'must be an absolute path or off',
   ),
+  /**
+   * Warm containers the worker keeps at most, one per agent: after a step of an agent-runtime
+   * image (network `none`) starts, a container for that agent's next step is pre-started with
+   * its home mounted, the runtime waiting on stdin; `POST /v1/agents/{agentId}/warm` asks for one.
+   * Each holds its memory limit like a running step. 0 turns the pool off. @defaultValue 4
+   */
+  SANDFLEET_WARM_POOL_SIZE: intVar(4, { min: 0, max: 256 }),
+  /** A warm container not used within this is removed, ms. @defaultValue 60000 */
+  SANDFLEET_WARM_POOL_IDLE_MS: ms(1000, 60_000),
   /** Time a stopped container gets between SIGTERM and SIGKILL, ms. @defaultValue 5000 */
   SANDFLEET_STOP_GRACE_MS: ms(0, 5000),
   /** On SIGTERM, time running steps get to finish before they are stopped and handed back, ms. @defaultValue 30000 */

@@ -122,6 +122,8 @@ export async function runStepAttempt(
     await egress.settled();
     if (agentRuntime) await demux.end();
     metrics?.observeContainerPhases(run.timings);
+    if (run.warm.hit) metrics?.observeWarmPool('hit');
+    else metrics?.observeWarmPool('miss', run.warm.cause);
     const text = publisher.redact(Buffer.concat(stdout).toString('utf8'));
     return { run, stdout: text, ...(runtime ? { runtime } : {}) };
   } finally {

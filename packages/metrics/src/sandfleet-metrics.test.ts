@@ -12,7 +12,12 @@ describe('SandfleetMetrics', () => {
     metrics.stepFinished('failed', 3);
     metrics.addOutputBytes(1234);
     metrics.observeContainerPhases({ createMs: 40, injectMs: 5, startMs: 60, runMs: 1000, destroyMs: 30 });
+    metrics.observeWarmPool('hit');
+    metrics.observeWarmPool('hit');
+    metrics.observeWarmPool('miss', 'limits');
     const text = await metrics.render();
+    expect(line(text, 'sandfleet_warm_pool_runs_total{result="hit",cause=""}')).toMatch(/ 2$/);
+    expect(line(text, 'sandfleet_warm_pool_runs_total{result="miss",cause="limits"}')).toMatch(/ 1$/);
     expect(line(text, 'sandfleet_steps_finished_total{status="succeeded"}')).toMatch(/ 2$/);
     expect(line(text, 'sandfleet_steps_finished_total{status="failed"}')).toMatch(/ 1$/);
     expect(line(text, 'sandfleet_step_duration_seconds_count{status="succeeded"}')).toMatch(/ 2$/);

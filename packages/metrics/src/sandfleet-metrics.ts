@@ -64,6 +64,7 @@ export class SandfleetMetrics implements StepRunMetrics {
   readonly #activeContainers: Gauge<'worker_id'>;
   readonly #outputBytes: Counter;
   readonly #retries: Counter<'cause'>;
+  readonly #warmPool: Counter<'result' | 'cause'>;
   readonly #repairs: Counter<'kind'>;
   readonly #httpRequests: Counter<'method' | 'route' | 'status_code'>;
   readonly #httpDuration: Histogram<'method' | 'route' | 'status_code'>;
@@ -122,6 +123,11 @@ export class SandfleetMetrics implements StepRunMetrics {
       'sandfleet_step_retries_total',
       'Infrastructure failures a worker retried, by cause (an error code, or db_unavailable for a write waiting on PostgreSQL).',
       ['cause'],
+    );
+    this.#warmPool = counter(
+      'sandfleet_warm_pool_runs_total',
+      'Step containers by whether a warm container ran them: result hit, or miss with its cause (none, image, limits, network, vault, labels, lost, off, not-runtime).',
+      ['result', 'cause'],
     );
     this.#repairs = counter(
       'sandfleet_reconciler_repairs_total',
@@ -219,6 +225,10 @@ export class SandfleetMetrics implements StepRunMetrics {
 
   stepRetried(cause: string): void {
     this.#retries.inc({ cause });
+  }
+
+  observeWarmPool(result: 'hit' | 'miss', cause = ''): void {
+    this.#warmPool.inc({ result, cause });
   }
 
   reconcilerRepaired(kind: string): void {

@@ -24,6 +24,8 @@ export interface StepRunMetrics {
   containerStopped(workerId: string): void;
   /** Phase timings of one container run. */
   observeContainerPhases(timings: ContainerPhaseTimings): void;
+  /** Whether a warm container ran the step (`hit`), or why none did (`miss` and its cause). */
+  observeWarmPool(result: 'hit' | 'miss', cause?: string): void;
   /** A step reached its final `status` after `durationSeconds` (from start, or creation if it never started). */
   stepFinished(status: string, durationSeconds: number): void;
   /** Bytes a step printed (all of it, including what its output limit dropped). */
