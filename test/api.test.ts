@@ -315,6 +315,7 @@ describe('HTTP API (in-process requests)', () => {
       '/healthz',
       '/metrics',
       '/readyz',
+      '/v1/agents/{agentId}/warm',
       '/v1/chats/{sessionId}/messages',
       '/v1/steps',
       '/v1/steps/batch',

@@ -47,6 +47,7 @@ describe('a full Redis (maxmemory, noeviction)', () => {
     app = buildApp({
       db: fleet.db,
       queue: fleet.queue,
+      warmHints: fleet.warmHints,
       subscriber: fleet.subscriber,
       canceller: fleet.canceller,
       pingRedis: () => fleet?.redis.ping() as Promise<string>,

@@ -33,6 +33,7 @@ export async function buildTestApp(
   const app = buildApp({
     db: fleet.db,
     queue: fleet.queue,
+    warmHints: fleet.warmHints,
     subscriber: fleet.subscriber,
     canceller: fleet.canceller,
     pingRedis: () => fleet.redis.ping(),

@@ -2,7 +2,7 @@ import type { ApiToken } from '@sandfleet/config';
 import type { ChatRepository, StepRepository } from '@sandfleet/db';
 import type { Logger } from '@sandfleet/logging';
 import type { SandfleetMetrics } from '@sandfleet/metrics';
-import type { StepQueue } from '@sandfleet/queue';
+import type { StepQueue, WarmHintQueue } from '@sandfleet/queue';
 import type { StepCanceller, TokenQuotas } from '@sandfleet/steps';
 import type { EventSubscriber } from '@sandfleet/stream';
 
@@ -41,6 +41,8 @@ export interface ApiDeps {
   };
   /** The producer side of the steps queue; `.queue` is shown in Bull Board. */
   queue: Pick<StepQueue, 'enqueue' | 'enqueueMany' | 'jobState' | 'counts' | 'queue'>;
+  /** The producer side of the fleet's warm-hints queue (`POST /v1/agents/{agentId}/warm`). */
+  warmHints: Pick<WarmHintQueue, 'add'>;
   /** Follows step events for SSE (replay, then live). */
   subscriber: Pick<EventSubscriber, 'follow'>;
   /** Cancels a step (`@sandfleet/steps`): a queued one at once, a running one through its worker. */

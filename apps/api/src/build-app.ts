@@ -3,6 +3,7 @@ import { DEFAULT_BATCH_MAX_STEPS } from '@sandfleet/contracts';
 import { SandfleetMetrics } from '@sandfleet/metrics';
 import { TokenQuotas } from '@sandfleet/steps';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { agentsPlugin } from './agents/agents-plugin.js';
 import { type ApiDeps, DEFAULT_BATCH_BODY_LIMIT_BYTES, DEFAULT_BODY_LIMIT_BYTES } from './api-deps.js';
 import { authPlugin } from './auth/auth-plugin.js';
 import { boardPlugin } from './board-plugin.js';
@@ -22,7 +23,7 @@ export const CLOSE_GRACE_MS = 5000;
 
 /**
  * Builds the Sandfleet HTTP API on `deps`: pure wiring of one plugin per resource (auth, docs,
- * health, metrics, steps, events, board) and the one error handler. Opens no connection and does
+ * health, metrics, steps, agents, chats, events, board) and the one error handler. Opens no connection and does
  * not listen; the caller owns `deps` and closes them after `app.close()`.
  *
  * Route schemas document the API (OpenAPI at `/docs/json`); requests are validated with the
@@ -73,6 +74,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       bodyLimitBytes: deps.batchBodyLimitBytes ?? DEFAULT_BATCH_BODY_LIMIT_BYTES,
     },
   });
+  app.register(agentsPlugin, { warmHints: deps.warmHints });
   app.register(chatsPlugin, { db: deps.db, queue: deps.queue, quotas });
   app.register(eventsPlugin, {
     db: deps.db,

@@ -26,6 +26,7 @@ export async function docsPlugin(app: FastifyInstance): Promise<void> {
       security: [{ bearerAuth: [] }],
       tags: [
         { name: 'steps', description: 'StepSpec v1 steps' },
+        { name: 'agents', description: 'warm hints for an agent’s next step' },
         { name: 'health', description: 'liveness and readiness (no token needed)' },
         { name: 'metrics', description: 'Prometheus' },
       ],

@@ -10,6 +10,8 @@ import {
   StepListPage,
   StepView,
   stepSpecJsonSchema,
+  WarmHintAcceptedView,
+  WarmHintBody,
 } from '@sandfleet/contracts';
 
 // JSON Schemas (OpenAPI 3.1 = draft 2020-12) of what the API takes and answers, generated from the
@@ -48,6 +50,12 @@ export const enqueueResultSchema = httpJsonSchema(EnqueueResultView, 'accepted')
 /** `POST /v1/steps/{id}/cancel` answer. */
 export const cancelResultSchema = httpJsonSchema(CancelResultView, 'cancel requested');
 
+/** `POST /v1/agents/{agentId}/warm` body (optional). */
+export const warmHintBodySchema = httpJsonSchema(WarmHintBody, '{ image? }: the image of the next step');
+
+/** `POST /v1/agents/{agentId}/warm` answer. */
+export const warmHintAcceptedSchema = httpJsonSchema(WarmHintAcceptedView, 'warm hint queued');
+
 /** `GET /v1/chats/{sessionId}/messages` answer. */
 export const chatMessageListSchema = httpJsonSchema(ChatMessageList, "the session's messages, oldest first");
 
@@ -71,4 +79,11 @@ export const stepIdParams = {
   type: 'object',
   properties: { id: { type: 'string', description: 'step id' } },
   required: ['id'],
+} as const;
+
+/** `{ agentId }` path parameter of an agent. */
+export const agentIdParams = {
+  type: 'object',
+  properties: { agentId: { type: 'string', description: 'agent id, as StepSpec.agentId' } },
+  required: ['agentId'],
 } as const;

@@ -4,7 +4,7 @@ import { fleetNames } from '@sandfleet/contracts';
 import { createDatabase } from '@sandfleet/db';
 import type { Logger } from '@sandfleet/logging';
 import { SandfleetMetrics } from '@sandfleet/metrics';
-import { createRedisConnection, StepQueue } from '@sandfleet/queue';
+import { createRedisConnection, StepQueue, WarmHintQueue } from '@sandfleet/queue';
 import { StepCanceller, StepOutcomes } from '@sandfleet/steps';
 import { CancelBus, EventSubscriber, StepEventPublisher } from '@sandfleet/stream';
 import type { FastifyInstance } from 'fastify';
@@ -89,6 +89,12 @@ export async function startApi(
     store: db.steps,
     onError: (err) => logger.warn({ err }, 'queue connection error'),
   });
+  const warmHints = new WarmHintQueue({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    name: config.queueName,
+    onError: (err) => logger.warn({ err }, 'warm-hints queue connection error'),
+  });
   const names = fleetNames(config.queuePrefix);
   const subscriber = new EventSubscriber({ redis, names });
   const cancelBus = new CancelBus({ redis, names });
@@ -100,6 +106,7 @@ export async function startApi(
   const app = buildApp({
     db,
     queue,
+    warmHints,
     subscriber,
     canceller,
     pingRedis: () => readyRedis.ping(),
@@ -121,6 +128,7 @@ export async function startApi(
       await subscriber.close();
       await cancelBus.close();
       await queue.close();
+      await warmHints.close();
       redis.disconnect();
       readyRedis.disconnect();
       await db.close();

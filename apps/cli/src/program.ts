@@ -9,6 +9,7 @@ import { migrateCommand } from './commands/migrate-command.js';
 import { runCommand } from './commands/run-command.js';
 import { statusCommand } from './commands/status-command.js';
 import { upCommand } from './commands/up-command.js';
+import { warmCommand } from './commands/warm-command.js';
 import { workerCommand } from './commands/worker-command.js';
 
 function httpUrl(value: string): string {
@@ -27,7 +28,7 @@ export function createProgram(): Command {
     .addOption(
       new Option(
         '--api <url>',
-        'talk to the Sandfleet API at this URL instead of Redis and PostgreSQL (run, logs, status, cancel, ls); ' +
+        'talk to the Sandfleet API at this URL instead of Redis and PostgreSQL (run, logs, status, cancel, ls, warm); ' +
           'default: SANDFLEET_API_URL',
       ).argParser(httpUrl),
     )
@@ -41,6 +42,7 @@ export function createProgram(): Command {
     .addCommand(statusCommand())
     .addCommand(cancelCommand())
     .addCommand(lsCommand())
+    .addCommand(warmCommand())
     .addCommand(workerCommand())
     .addCommand(apiCommand())
     .addCommand(upCommand())

@@ -7,6 +7,7 @@ import type {
   StepStatus,
   StepSummaryView,
   StepView,
+  WarmHintAcceptedView,
 } from '@sandfleet/contracts';
 
 // The answers' types are the contracts' HTTP schemas (`@sandfleet/contracts`), which the client
@@ -29,6 +30,9 @@ export type StepPage = StepListPage;
 
 /** `POST /v1/steps/{id}/cancel` answer. */
 export type CancelResult = CancelResultView;
+
+/** `POST /v1/agents/{agentId}/warm` answer. */
+export type WarmAgentResult = WarmHintAcceptedView;
 
 /** `GET /readyz` answer. */
 export type Readiness = ReadinessView;

@@ -7,6 +7,7 @@ export type {
   StepPage,
   StepRecord,
   StepSummary,
+  WarmAgentResult,
 } from './api-types.js';
 export {
   DEFAULT_EVENT_IDLE_TIMEOUT_MS,
@@ -31,6 +32,7 @@ export {
   type EventsOptions,
   SandfleetClient,
   type WaitOptions,
+  type WarmAgentOptions,
 } from './sandfleet-client.js';
 export {
   DEFAULT_SSE_MAX_BUFFER,

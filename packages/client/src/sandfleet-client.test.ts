@@ -333,6 +333,49 @@ describe('SandfleetClient against a local HTTP server', () => {
     });
   });
 
+  it('posts a warm hint to the agent’s path, with the image when given, and parses the answer with its contract', async () => {
+    const bodies: unknown[] = [];
+    api.on('/v1/agents/alice/warm', (request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        bodies.push(JSON.parse(body));
+        json(response, 202, { agentId: 'alice', accepted: true });
+      });
+    });
+    expect(await client.warmAgent('alice')).toEqual({ agentId: 'alice', accepted: true });
+    expect(await client.warmAgent('alice', { image: 'sandfleet/agent-runtime:1' })).toEqual({
+      agentId: 'alice',
+      accepted: true,
+    });
+    expect(bodies).toEqual([{}, { image: 'sandfleet/agent-runtime:1' }]);
+    expect(api.requests.map((request) => [request.method, request.headers.authorization])).toEqual([
+      ['POST', 'Bearer test-token-0123456789'],
+      ['POST', 'Bearer test-token-0123456789'],
+    ]);
+    api.on('/v1/agents/alice/warm', (_request, response) => json(response, 202, { agentId: 'alice' }));
+    await expect(client.warmAgent('alice')).rejects.toMatchObject({
+      code: 'UNEXPECTED_RESPONSE',
+      status: 202,
+    });
+    api.on('/v1/agents/Bad/warm', (_request, response) =>
+      json(response, 400, {
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: 'invalid warm hint: agentId: must match …',
+          issues: [{ path: 'agentId', message: 'must match …' }],
+        },
+      }),
+    );
+    await expect(client.warmAgent('Bad')).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      status: 400,
+      issues: [{ path: 'agentId', message: 'must match …' }],
+    });
+  });
+
   it('calls an error answer without the API’s error shape UNEXPECTED_RESPONSE', async () => {
     api.on('/v1/steps/s1', (_request, response) =>
       json(response, 404, { error: { code: 42, message: 'x' } }),

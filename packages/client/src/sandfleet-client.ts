@@ -9,6 +9,7 @@ import {
   StepListPage,
   type StepSpecInput,
   StepView,
+  WarmHintAcceptedView,
 } from '@sandfleet/contracts';
 import type {
   CancelResult,
@@ -18,6 +19,7 @@ import type {
   StepListFilter,
   StepPage,
   StepRecord,
+  WarmAgentResult,
 } from './api-types.js';
 import {
   DEFAULT_EVENT_IDLE_TIMEOUT_MS,
@@ -49,6 +51,12 @@ export interface CreateStepOptions extends CallOptions {
    * the same key is one step (`created: false` the second time).
    */
   idempotencyKey?: string;
+}
+
+/** Options of {@link SandfleetClient.warmAgent}. */
+export interface WarmAgentOptions extends CallOptions {
+  /** The image the agent's next step will name. @defaultValue the worker's default image */
+  image?: string;
 }
 
 /** Options of {@link SandfleetClient.events}. */
@@ -181,6 +189,21 @@ export class SandfleetClient {
     return this.#request(CancelResultView, 'POST', `v1/steps/${encodeURIComponent(id)}/cancel`, {
       ...options,
       stepId: id,
+    });
+  }
+
+  /**
+   * Asks the fleet to pre-start a container for the agent's next step (`POST
+   * /v1/agents/{agentId}/warm`, answered 202): a step of the agent naming `image` (or none) and no
+   * other setting then starts in it, when the worker keeps a warm pool and the image runs the
+   * agent runtime. Hints for one agent within a few seconds are one.
+   * @throws ApiError `VALIDATION_FAILED` (400) for a bad agent id or image, `FORBIDDEN` (403)
+   *   outside the token's scope, `QUEUE_UNAVAILABLE` (503, retryable).
+   */
+  warmAgent(agentId: string, options: WarmAgentOptions = {}): Promise<WarmAgentResult> {
+    return this.#request(WarmHintAcceptedView, 'POST', `v1/agents/${encodeURIComponent(agentId)}/warm`, {
+      body: options.image === undefined ? {} : { image: options.image },
+      signal: options.signal,
     });
   }
 

@@ -129,6 +129,7 @@ export {
 } from './step-file.js';
 export {
   AGENT_ID_PATTERN,
+  AgentId,
   ENV_NAME_PATTERN,
   hasUrlCredentials,
   ID_PATTERN,
@@ -140,6 +141,7 @@ export {
   MAX_LABELS,
   MAX_SECRETS,
   SECRET_NAME_PATTERN,
+  StepImage,
   StepKind,
   StepLimits,
   StepNetwork,
@@ -154,3 +156,11 @@ export {
   TERMINAL_STATUSES,
   TerminalStatus,
 } from './step-status.js';
+export {
+  WARM_HINT_JOB_NAME,
+  WARM_HINT_QUEUE_SUFFIX,
+  WarmHint,
+  WarmHintAcceptedView,
+  WarmHintBody,
+  warmHintQueueName,
+} from './warm-hint.js';

@@ -42,6 +42,18 @@ const StepId = forbidding(z.string().regex(ID_PATTERN, matches(ID_PATTERN)), [
   NOT_ALL_DIGITS,
 ]);
 
+/** An agent's id, as `StepSpec.agentId` and every API path naming an agent take it. */
+export const AgentId = z.string().regex(AGENT_ID_PATTERN, matches(AGENT_ID_PATTERN));
+export type AgentId = z.infer<typeof AgentId>;
+
+/** A Docker image reference, as `StepSpec.image` takes it (the worker never pulls it). */
+export const StepImage = z
+  .string()
+  .min(1, { error: 'must not be empty' })
+  .max(512, { error: 'must be at most 512 characters' })
+  .regex(IMAGE_PATTERN, { error: 'must be a Docker image reference' });
+export type StepImage = z.infer<typeof StepImage>;
+
 /** What the step is; selects the workspace layout. */
 export const StepKind = z.enum(['task', 'pipeline', 'pulse', 'chat'], {
   error: 'must be one of task, pipeline, pulse, chat',
@@ -166,17 +178,12 @@ function inputBytes(input: unknown): number | undefined {
 export const StepSpec = z
   .strictObject({
     id: StepId.optional(),
-    agentId: z.string().regex(AGENT_ID_PATTERN, matches(AGENT_ID_PATTERN)),
+    agentId: AgentId,
     kind: StepKind.default('task'),
     runId: Id.optional(),
     taskId: Id.optional(),
     chatSessionId: Id.optional(),
-    image: z
-      .string()
-      .min(1, { error: 'must not be empty' })
-      .max(512, { error: 'must be at most 512 characters' })
-      .regex(IMAGE_PATTERN, { error: 'must be a Docker image reference' })
-      .optional(),
+    image: StepImage.optional(),
     command: StepCommand,
     input: z.unknown().optional(),
     env: z

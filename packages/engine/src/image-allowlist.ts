@@ -26,13 +26,16 @@ export class ImageAllowlist {
     return isImageAllowed(normalizeImage(image), this.#normalized);
   }
 
-  /** @throws EngineError `IMAGE_NOT_ALLOWED`, final, before any container exists. */
-  assertAllowed(image: string, stepId: string): void {
+  /**
+   * @param context - the step (its id) or the warm hint (its `agentId`) that names `image`.
+   * @throws EngineError `IMAGE_NOT_ALLOWED`, final, before any container exists.
+   */
+  assertAllowed(image: string, context: string | { agentId: string }): void {
     if (this.isAllowed(image)) return;
     throw new EngineError(
       'IMAGE_NOT_ALLOWED',
       `image ${image} is not in this worker's allowlist (${this.patterns.join(', ')}); set SANDFLEET_IMAGE_ALLOWLIST to allow it`,
-      { context: { stepId } },
+      { context: typeof context === 'string' ? { stepId: context } : context },
     );
   }
 }

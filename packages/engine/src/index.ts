@@ -12,4 +12,5 @@ export {
   type StepReconcilerDeps,
 } from './step-reconciler.js';
 export { type OpenPublisher, StepRunner, type StepRunnerDeps } from './step-runner.js';
+export { type WarmHintOutcome, WarmHints, type WarmHintsDeps, warmRequestFor } from './warm-hints.js';
 export { WorkerService, type WorkerServiceOptions } from './worker-service.js';

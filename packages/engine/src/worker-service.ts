@@ -6,6 +6,7 @@ import { OrphanReaper } from './orphan-reaper.js';
 import { RunningSteps } from './running-steps.js';
 import { type ReconcileReport, StepReconciler, type StepReconcilerDeps } from './step-reconciler.js';
 import { StepRunner, type StepRunnerDeps } from './step-runner.js';
+import { WarmHints } from './warm-hints.js';
 
 export interface WorkerServiceOptions extends Omit<StepRunnerDeps, 'running' | 'logger'> {
   logger: Logger;
@@ -23,12 +24,18 @@ export interface WorkerServiceOptions extends Omit<StepRunnerDeps, 'running' | '
   maxStalledCount?: number;
   /** Raw job data past these ends `error` unparsed. @defaultValue `DEFAULT_JOB_DATA_BOUNDS` of `@sandfleet/queue` */
   jobDataBounds?: Partial<JobDataBounds>;
+  /**
+   * Warm hints of the fleet (`POST /v1/agents/{agentId}/warm`) warmed at once.
+   * @defaultValue `DEFAULT_WARM_HINT_CONCURRENCY` of `@sandfleet/queue` (2)
+   */
+  warmHintConcurrency?: number;
   /** Puts back jobs Redis lost (PostgreSQL is the record of accepted steps); leave out to turn off. */
   reconciler?: Pick<StepReconcilerDeps, 'queue' | 'intervalMs' | 'staleAfterMs'>;
 }
 
 /**
- * A whole worker: heartbeat, orphan reaper, cancel listener and the BullMQ worker running steps.
+ * A whole worker: heartbeat, orphan reaper, cancel listener, the BullMQ worker running steps and
+ * the consumer of the fleet's warm hints.
  * `close()` drains: no new jobs, running steps get `drainGraceMs`, then are stopped and handed back.
  */
 export class WorkerService {
@@ -38,6 +45,7 @@ export class WorkerService {
   readonly #options: WorkerServiceOptions;
   readonly #worker: StepWorker;
   readonly #reaper: OrphanReaper;
+  readonly #warmHints: WarmHints;
   readonly #reconciler: StepReconciler | undefined;
   /** Ends steps no handler here runs (jobs the queue failed, jobs lost): written once, not waited out. */
   readonly #outcomes: StepOutcomes;
@@ -65,6 +73,18 @@ export class WorkerService {
       handler: (delivery) => runner.handle(delivery),
       onFailed: (stepId, reason) => this.#endFailedJob(stepId, reason),
       onError: (error) => logger.error({ err: error }, 'queue worker error'),
+    });
+    this.#warmHints = new WarmHints({
+      workerId: options.workerId,
+      sandbox: options.sandbox,
+      images: options.images,
+      defaultImage: options.defaultImage,
+      limits: options.limits,
+      fleet: options.fleet,
+      logger,
+      redisUrl: options.redisUrl,
+      queue: options.queue,
+      concurrency: options.warmHintConcurrency,
     });
     this.#reaper = new OrphanReaper({
       sandbox: options.sandbox,
@@ -101,6 +121,7 @@ export class WorkerService {
       if (this.running.stop(stepId, 'cancel')) logger.info({ stepId }, 'cancel requested; stopping step');
     });
     await this.#worker.start();
+    await this.#warmHints.start();
     this.#reconciler?.start();
     logger.info({ workerId, concurrency }, 'worker started');
   }
@@ -131,7 +152,8 @@ export class WorkerService {
         logger.warn({ stopped }, 'drain grace over; stopping running steps and handing them back');
     }, drainGraceMs);
     try {
-      await this.#worker.close();
+      // A hint being warmed is waited for: the sandbox closes after the service.
+      await Promise.all([this.#worker.close(), this.#warmHints.close()]);
     } finally {
       clearTimeout(grace);
     }

@@ -1,4 +1,4 @@
-import { QUEUE_NAME, QUEUE_PREFIX } from '@sandfleet/contracts';
+import { QUEUE_NAME, QUEUE_PREFIX, warmHintQueueName } from '@sandfleet/contracts';
 
 /** Where the steps queue lives. Production uses the contract defaults; tests isolate with a random prefix. */
 export interface QueueLocation {
@@ -10,4 +10,13 @@ export interface QueueLocation {
 
 export function resolveQueueLocation(location: QueueLocation = {}): Required<QueueLocation> {
   return { prefix: location.prefix ?? QUEUE_PREFIX, name: location.name ?? QUEUE_NAME };
+}
+
+/**
+ * Where the warm hints of the fleet whose steps queue is at `location` live: the same prefix, the
+ * queue `warmHintQueueName(name)` (`sandfleet` / `steps-warm-hints` by default).
+ */
+export function resolveWarmHintQueueLocation(location: QueueLocation = {}): Required<QueueLocation> {
+  const { prefix, name } = resolveQueueLocation(location);
+  return { prefix, name: warmHintQueueName(name) };
 }

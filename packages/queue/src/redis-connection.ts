@@ -20,3 +20,17 @@ export function createRedisConnection(options: RedisConnectionOptions): Redis {
       : { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 5000 };
   return new Redis(options.url, { ...common, ...role });
 }
+
+/**
+ * Resolves at once when `redis` is connected, else once it answers a PING; rejects with
+ * `unavailable(cause)` when it does not. BullMQ waits for a first connection without a deadline,
+ * so without this a producer started while Redis was down would hang every call until it is up.
+ */
+export async function assertReachable(redis: Redis, unavailable: (cause: unknown) => Error): Promise<void> {
+  if (redis.status === 'ready') return;
+  try {
+    await redis.ping();
+  } catch (error) {
+    throw unavailable(error);
+  }
+}

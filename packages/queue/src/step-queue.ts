@@ -11,7 +11,7 @@ import { type JobsOptions, Queue } from 'bullmq';
 import { type Redis, ReplyError } from 'ioredis';
 import { QueueError } from './errors.js';
 import { type QueueLocation, resolveQueueLocation } from './queue-names.js';
-import { createRedisConnection } from './redis-connection.js';
+import { assertReachable, createRedisConnection } from './redis-connection.js';
 
 /** The part of the step store the producer needs (structurally matches `@sandfleet/db`'s StepRepository). */
 export interface StepStoreForEnqueue {
@@ -283,17 +283,9 @@ export class StepQueue {
     await this.#redis.ping();
   }
 
-  /**
-   * Fails fast while Redis is unreachable. BullMQ waits for a first connection without a deadline,
-   * so without this a producer started while Redis was down would hang every call until it is up.
-   */
-  async #connected(stepId?: string): Promise<void> {
-    if (this.#redis.status === 'ready') return;
-    try {
-      await this.#redis.ping();
-    } catch (error) {
-      throw unavailable(error, stepId);
-    }
+  /** Fails fast while Redis is unreachable (`QUEUE_UNAVAILABLE`). */
+  #connected(stepId?: string): Promise<void> {
+    return assertReachable(this.#redis, (cause) => unavailable(cause, stepId));
   }
 
   /**

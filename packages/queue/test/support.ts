@@ -7,6 +7,10 @@ import {
   type StepStoreForEnqueue,
   StepWorker,
   type StepWorkerOptions,
+  WarmHintQueue,
+  type WarmHintQueueOptions,
+  WarmHintWorker,
+  type WarmHintWorkerOptions,
 } from '../src/index.js';
 
 /** Redis the integration tests run against. */
@@ -94,6 +98,7 @@ export class QueueTestEnv {
   readonly #admin = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   readonly #queues: StepQueue[] = [];
   readonly #workers: StepWorker[] = [];
+  readonly #closables: { close(): Promise<void> }[] = [];
 
   /** A producer on this test's prefix, closed by `cleanup()`. */
   queue(options: Partial<StepQueueOptions> = {}): StepQueue {
@@ -115,6 +120,27 @@ export class QueueTestEnv {
     return worker;
   }
 
+  /** A warm-hints producer on this test's prefix, closed by `cleanup()`. */
+  warmHints(options: Partial<WarmHintQueueOptions> = {}): WarmHintQueue {
+    const hints = new WarmHintQueue({ redisUrl: REDIS_URL, prefix: this.prefix, ...options });
+    this.#closables.push(hints);
+    return hints;
+  }
+
+  /** A (not yet started) warm-hints consumer on this test's prefix, closed by `cleanup()`. */
+  warmHintWorker(
+    options: Pick<WarmHintWorkerOptions, 'handler'> & Partial<WarmHintWorkerOptions>,
+  ): WarmHintWorker {
+    const worker = new WarmHintWorker({
+      redisUrl: REDIS_URL,
+      prefix: this.prefix,
+      workerId: `${this.token}-h${this.#closables.length + 1}`,
+      ...options,
+    });
+    this.#closables.push(worker);
+    return worker;
+  }
+
   stepId(): string {
     return randomId(`${this.token}-s`);
   }
@@ -125,10 +151,13 @@ export class QueueTestEnv {
    */
   async cleanup(): Promise<{ keys: number; connections: number }> {
     await Promise.all(this.#workers.map((worker) => worker.close()));
-    await Promise.all(this.#queues.map((queue) => queue.close()));
+    await Promise.all([...this.#queues, ...this.#closables].map((closable) => closable.close()));
     const reaper = new StepQueue({ redisUrl: REDIS_URL, prefix: this.prefix });
     await reaper.queue.obliterate({ force: true });
     await reaper.close();
+    const hints = new WarmHintQueue({ redisUrl: REDIS_URL, prefix: this.prefix });
+    await hints.queue.obliterate({ force: true });
+    await hints.close();
     const keys = (await this.#admin.keys(`${this.prefix}:*`)).length;
     // The server drops a connection just after the client's QUIT is answered.
     let connections = await this.#connections();

@@ -34,6 +34,7 @@ export {
 } from './step-outcomes.js';
 export {
   assertAllowed,
+  assertImageAllowed,
   assertSpecAllowed,
   assertStepVisible,
   forbidden,
@@ -46,3 +47,4 @@ export {
   type TokenScope,
 } from './step-scope.js';
 export { jobBytes, TokenQuotas, type TokenQuotasOptions } from './token-quotas.js';
+export { type WarmAgentDeps, type WarmAgentOptions, warmAgent } from './warm-agent.js';

@@ -101,10 +101,25 @@ export function assertSpecAllowed(
   spec.secrets.forEach((name, index) => {
     assertAllowed(principal, `secrets.${index}`, 'secrets', name);
   });
-  const image = spec.image ?? defaultImage;
-  if (image === undefined && principal.scope.images !== undefined)
+  assertImageAllowed(principal, spec.image, defaultImage);
+}
+
+/**
+ * Throws unless `principal` may run `image`, or, when it is undefined, `defaultImage` (the
+ * worker's default image, which counts as named): without either, a token restricted on images
+ * must name one.
+ * @throws StepsError `FORBIDDEN` naming `image`.
+ */
+export function assertImageAllowed(
+  principal: Principal | undefined,
+  image: string | undefined,
+  defaultImage?: string,
+): void {
+  if (!principal) return;
+  const named = image ?? defaultImage;
+  if (named === undefined && principal.scope.images !== undefined)
     throw forbidden('image', principal, 'must be named (the default image is not in scope)');
-  if (image !== undefined) assertAllowed(principal, 'image', 'images', image);
+  if (named !== undefined) assertAllowed(principal, 'image', 'images', named);
 }
 
 /**

@@ -58,4 +58,8 @@ export class ApiStepBackend implements StepBackend {
   cancel(id: string) {
     return this.#client.cancelStep(id);
   }
+
+  warm(agentId: string, image?: string) {
+    return this.#client.warmAgent(agentId, image === undefined ? {} : { image });
+  }
 }

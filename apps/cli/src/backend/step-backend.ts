@@ -1,8 +1,15 @@
-import type { CancelResult, CreateStepResult, StepListFilter, StepPage, StepRecord } from '@sandfleet/client';
+import type {
+  CancelResult,
+  CreateStepResult,
+  StepListFilter,
+  StepPage,
+  StepRecord,
+  WarmAgentResult,
+} from '@sandfleet/client';
 import type { StepEvent, StepSpecInput } from '@sandfleet/contracts';
 
 /**
- * What the step commands (`run`, `logs`, `status`, `cancel`, `ls`) need, whichever way they reach
+ * What the step commands (`run`, `logs`, `status`, `cancel`, `ls`, `warm`) need, whichever way they reach
  * the fleet: through the HTTP API or directly on Redis and PostgreSQL. Both give steps in the
  * API's JSON shape (camelCase, ISO times) and the same error codes, so every command prints and
  * exits the same in both modes.
@@ -26,4 +33,9 @@ export interface StepBackend {
   list(filter: StepListFilter): Promise<StepPage>;
   /** @throws `STEP_NOT_FOUND` when there is no such step. */
   cancel(id: string): Promise<CancelResult>;
+  /**
+   * Queues a warm hint for the agent's next step (`image`: the one it will name).
+   * @throws `VALIDATION_FAILED` for a bad agent id or image.
+   */
+  warm(agentId: string, image?: string): Promise<WarmAgentResult>;
 }

@@ -1,7 +1,7 @@
 import type { CliConfig } from '@sandfleet/config';
 import { type FleetNames, fleetNames } from '@sandfleet/contracts';
 import type { SandfleetDatabase } from '@sandfleet/db';
-import type { createRedisConnection, StepQueue } from '@sandfleet/queue';
+import type { createRedisConnection, StepQueue, WarmHintQueue } from '@sandfleet/queue';
 import type { StepCanceller } from '@sandfleet/steps';
 import type { CancelBus, EventSubscriber } from '@sandfleet/stream';
 
@@ -17,6 +17,7 @@ export class DirectConnections {
   #db?: Promise<SandfleetDatabase>;
   #redis?: Promise<Redis>;
   #queue?: Promise<StepQueue>;
+  #warmHints?: Promise<WarmHintQueue>;
   #subscriber?: Promise<EventSubscriber>;
   #cancelBus?: Promise<CancelBus>;
   /** The Redis names of the configured fleet (`SANDFLEET_QUEUE_PREFIX`). */
@@ -58,6 +59,19 @@ export class DirectConnections {
     return this.#queue;
   }
 
+  /** The fleet's warm-hints producer (no database needed). */
+  warmHints(): Promise<WarmHintQueue> {
+    this.#warmHints ??= import('@sandfleet/queue').then(
+      ({ WarmHintQueue }) =>
+        new WarmHintQueue({
+          redisUrl: this.#config.redisUrl,
+          prefix: this.#config.queuePrefix,
+          name: this.#config.queueName,
+        }),
+    );
+    return this.#warmHints;
+  }
+
   subscriber(): Promise<EventSubscriber> {
     this.#subscriber ??= (async () => {
       const [{ EventSubscriber }, redis] = await Promise.all([import('@sandfleet/stream'), this.redis()]);
@@ -88,6 +102,7 @@ export class DirectConnections {
     await (await opened(this.#subscriber))?.close();
     await (await opened(this.#cancelBus))?.close();
     await (await opened(this.#queue))?.close();
+    await (await opened(this.#warmHints))?.close();
     (await opened(this.#redis))?.disconnect();
     await (await opened(this.#db))?.close();
   }

@@ -1,6 +1,6 @@
 import type { StepListFilter, StepPage, StepRecord } from '@sandfleet/client';
 import { SandfleetError, type StepEvent } from '@sandfleet/contracts';
-import { enqueueStep, followStep, getStep, listSteps } from '@sandfleet/steps';
+import { enqueueStep, followStep, getStep, listSteps, warmAgent } from '@sandfleet/steps';
 import type { StepBackend } from '../backend/step-backend.js';
 import type { DirectConnections } from './direct-connections.js';
 
@@ -56,6 +56,11 @@ export class DirectStepBackend implements StepBackend {
 
   async cancel(id: string) {
     return (await this.#connections.canceller()).cancel(id);
+  }
+
+  async warm(agentId: string, image?: string) {
+    const hints = await this.#connections.warmHints();
+    return warmAgent({ hints }, agentId, image === undefined ? undefined : { image });
   }
 }
 
