@@ -3,7 +3,7 @@ import type { RuntimeEvent, StepEvent } from '@sandfleet/contracts';
 import type { StepRecord } from '@sandfleet/db';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_IMAGE, ensureAgentImage } from './support/agent-image.js';
-import { TestFleet } from './support/test-fleet.js';
+import { TestFleet, type TestWorker } from './support/test-fleet.js';
 
 // Hostile steps against a real worker running the agent-runtime image: the step tries to read the
 // runtime's token and memory, forge its events, run code inside it through the spec's env, and
@@ -12,14 +12,35 @@ import { TestFleet } from './support/test-fleet.js';
 const TOKEN = `gt-${randomBytes(12).toString('hex')}`;
 const IMAGE = AGENT_IMAGE.minimal;
 
-describe('a runtime the step cannot touch', () => {
+// Each attack runs twice: in a cold container, and in the warm container the worker pre-started
+// for the agent (asked for by a warm hint, as `POST /v1/agents/{agentId}/warm` does), so that a
+// step given to a warm container through its gate gets no more than a cold one.
+describe.each(['cold', 'warm'] as const)('a runtime the step cannot touch (%s container)', (mode) => {
   let fleet: TestFleet;
+  let worker: TestWorker;
 
   beforeAll(async () => {
     await ensureAgentImage('minimal', 20 * 60_000);
     fleet = await TestFleet.create();
-    await fleet.startWorker({}, { GIT_TOKEN: TOKEN });
+    // Cold: no pool, so that no step of an agent runs in a container warmed after its last.
+    worker = await fleet.startWorker(mode === 'cold' ? { SANDFLEET_WARM_POOL_SIZE: '0' } : {}, {
+      GIT_TOKEN: TOKEN,
+    });
   }, 20 * 60_000);
+
+  /** Warm steps: hits counted by the worker itself. */
+  const hits = async () => {
+    const text = await worker.metrics.render();
+    const line = text.split('\n').find((l) => l.startsWith('sandfleet_warm_pool_runs_total{result="hit"'));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  const warmUp = async (agentId: string) => {
+    await fleet.warmHints.add({ agentId, image: IMAGE });
+    await fleet.until(`a warm container for ${agentId}`, async () => {
+      const containers = await fleet.sandbox.listContainers({ workerId: worker.workerId });
+      return containers.some((c) => c.warmId !== undefined && c.agentId === agentId && c.state === 'running');
+    });
+  };
 
   afterEach(async () => {
     expect(await fleet.leftovers()).toEqual([]);
@@ -38,8 +59,11 @@ describe('a runtime the step cannot touch', () => {
 
   const run = async (spec: Record<string, unknown>): Promise<Ran> => {
     const id = fleet.stepId();
+    const before = await hits();
+    if (mode === 'warm') await warmUp(spec.agentId as string);
     await fleet.queue.enqueue({ id, image: IMAGE, ...spec } as Parameters<typeof fleet.queue.enqueue>[0]);
     const row = await fleet.terminal(id, 90_000);
+    expect(await hits()).toBe(mode === 'warm' ? before + 1 : before);
     const events = await fleet.replay(id);
     return { id, row, events, runtime: events.filter((e): e is RuntimeEvent => e.type === 'runtime') };
   };

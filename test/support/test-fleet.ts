@@ -12,7 +12,7 @@ import {
 } from '@sandfleet/contracts';
 import { createDatabase, type SandfleetDatabase, type StepRecord } from '@sandfleet/db';
 import { createLogger } from '@sandfleet/logging';
-import { createRedisConnection, StepQueue } from '@sandfleet/queue';
+import { createRedisConnection, StepQueue, WarmHintQueue } from '@sandfleet/queue';
 import { createDockerSandbox, type Sandbox, type SandboxContainer } from '@sandfleet/sandbox';
 import { type CancelResult, StepCanceller, StepOutcomes } from '@sandfleet/steps';
 import { CancelBus, EventSubscriber, readEvents, StepEventPublisher } from '@sandfleet/stream';
@@ -72,6 +72,8 @@ export class TestFleet {
   readonly redisUrl: string;
   readonly redis: ReturnType<typeof createRedisConnection>;
   readonly queue: StepQueue;
+  /** The fleet's warm-hints producer (`POST /v1/agents/{agentId}/warm`). */
+  readonly warmHints: WarmHintQueue;
   readonly subscriber: EventSubscriber;
   readonly sandbox: Sandbox;
   readonly #dockerSocket: string | undefined;
@@ -103,6 +105,7 @@ export class TestFleet {
     // otherwise print every reconnection error.
     this.redis.on('error', () => undefined);
     this.queue = new StepQueue({ redisUrl: this.redisUrl, prefix: this.prefix, store: this.db.steps });
+    this.warmHints = new WarmHintQueue({ redisUrl: this.redisUrl, prefix: this.prefix });
     this.subscriber = new EventSubscriber({ redis: this.redis, names: this.names });
     this.cancelBus = new CancelBus({ redis: this.redis, names: this.names });
     this.outcomes = new StepOutcomes({
@@ -270,10 +273,20 @@ export class TestFleet {
     }
   }
 
-  /** Containers of this fleet's workers still on the engine. */
-  async leftovers(): Promise<string[]> {
+  /**
+   * Containers of this fleet's workers still on the engine: every step's container, and warm
+   * ones that are neither being made nor waiting at their gate (a pool keeps those while its
+   * worker lives);
+   * with `warm`, every warm container too (what a worker that shut down must not leave).
+   */
+  async leftovers(options: { warm?: boolean } = {}): Promise<string[]> {
     const all = await this.sandbox.listContainers();
-    return all.filter((c) => c.workerId?.startsWith(`${this.id}-`)).map((c) => c.id);
+    return all
+      .filter((c) => c.workerId?.startsWith(`${this.id}-`))
+      .filter(
+        (c) => options.warm === true || c.warmId === undefined || !['created', 'running'].includes(c.state),
+      )
+      .map((c) => c.id);
   }
 
   async close(): Promise<void> {
@@ -284,7 +297,7 @@ export class TestFleet {
         await child.exited;
       }
     }
-    const left = await this.leftovers();
+    const left = await this.leftovers({ warm: true });
     for (const worker of [...this.workers, ...this.children])
       await this.sandbox.removeWorkerContainers(worker.workerId);
     await this.subscriber.close();
@@ -295,6 +308,7 @@ export class TestFleet {
       if ((keys as string[]).length > 0) await this.redis.del(...(keys as string[]));
     }
     await this.queue.close();
+    await this.warmHints.close();
     for (const agentId of this.#agents) await this.sandbox.removeAgentHome(agentId);
     await this.sandbox.removeSharedVault();
     for (const team of this.#teams) await this.sandbox.removeSharedVault(team);
