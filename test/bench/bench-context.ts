@@ -24,7 +24,7 @@ export interface BenchContext {
 /** One line of the table: a raw baseline, Sandfleet's figure and their ratio (Sandfleet ÷ raw). */
 export interface BenchRow {
   measure: string;
-  unit: 'ms' | 'steps/s' | 'MB/s' | 'CPU-ms/step';
+  unit: 'ms' | 'steps/s' | 'MB/s' | 'CPU-ms/step' | '%';
   /** A figure, or why there is none (`n/a (…)`, `—`). */
   raw: number | string;
   sandfleet: number | string;

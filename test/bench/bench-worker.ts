@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { ChildWorker, TestFleet } from '../support/test-fleet.ts';
 import { sandfleetStep } from './sandfleet-step.ts';
 
@@ -35,19 +36,24 @@ export function processCpuMs(pid: number): number {
 export class BenchWorker {
   readonly child: ChildWorker;
   readonly concurrency: number;
+  /** The worker's Prometheus endpoint (on loopback). */
+  readonly metricsUrl: string;
 
-  private constructor(child: ChildWorker, concurrency: number) {
+  private constructor(child: ChildWorker, concurrency: number, metricsPort: number) {
     this.child = child;
     this.concurrency = concurrency;
+    this.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   }
 
   /** Spawns the worker and waits until it has run one step. */
   static async start(fleet: TestFleet, concurrency: number): Promise<BenchWorker> {
+    const metricsPort = await freePort();
     const child = fleet.spawnWorker({
       ...BENCH_WORKER_ENV,
       SANDFLEET_WORKER_CONCURRENCY: String(concurrency),
+      SANDFLEET_METRICS_PORT: String(metricsPort),
     });
-    const worker = new BenchWorker(child, concurrency);
+    const worker = new BenchWorker(child, concurrency, metricsPort);
     const ready = sandfleetStep(fleet, fleet.agentId(), ['echo', 'ready'], 60_000);
     const exited = child.exited.then((code) => {
       throw new Error(`worker exited (${code}) before it was ready: ${child.output.join('').slice(-2000)}`);
@@ -66,6 +72,15 @@ export class BenchWorker {
     return processCpuMs(this.pid);
   }
 
+  /** Sum of a counter's samples whose labels include `labels` (e.g. `result="hit"`). */
+  async counter(name: string, labels = ''): Promise<number> {
+    const text = await (await fetch(this.metricsUrl)).text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith(`${name}{`) && line.includes(labels))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  }
+
   /** SIGTERM, then waits for the exit (the worker drains and removes its containers). */
   async stop(): Promise<void> {
     const { process: child } = this.child;
@@ -74,4 +89,18 @@ export class BenchWorker {
       await this.child.exited;
     }
   }
+}
+
+/** A loopback port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
 }

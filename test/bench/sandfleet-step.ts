@@ -21,6 +21,7 @@ export async function sandfleetStep(
   command: string[],
   timeoutMs = 60_000,
   limits: StepLimits = {},
+  image?: string,
 ): Promise<SandfleetTiming> {
   const id = fleet.stepId();
   let firstOutputMs = 0;
@@ -35,7 +36,13 @@ export async function sandfleetStep(
     }
   })();
   start = performance.now();
-  await fleet.queue.enqueue({ id, agentId, command, ...(Object.keys(limits).length ? { limits } : {}) });
+  await fleet.queue.enqueue({
+    id,
+    agentId,
+    command,
+    ...(Object.keys(limits).length ? { limits } : {}),
+    ...(image === undefined ? {} : { image }),
+  });
   await follow;
   if (outcomeMs === 0) throw new Error(`step ${id} did not finish within ${timeoutMs} ms`);
   const row = await fleet.db.steps.get(id);
