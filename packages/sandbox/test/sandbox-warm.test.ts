@@ -213,4 +213,21 @@ describe('warm pool', () => {
     expect(output.text('stdout')).toBe('cold\n');
     await expect(docker.getContainer(warm.Id).inspect()).rejects.toMatchObject({ statusCode: 404 });
   }, 60_000);
+
+  it("is removed by another worker's reaper once its own worker is dead, like any container", async () => {
+    bed = new TestBed({ warmPoolSize: 1 });
+    const agentId = bed.agentId();
+    await bed.sandbox.warm(runtimeRequest({ agentId }));
+    const warm = await warmed(bed, agentId);
+    const other = bed.newSandbox();
+    const removed = await other.reapOrphans({
+      selfWorkerId: bed.otherWorkerId('reaper'),
+      isWorkerAlive: async (workerId) => workerId !== bed.workerId,
+    });
+    expect(removed).toContain(warm.Id);
+    await expect(docker.getContainer(warm.Id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    // Its pool then finds it gone: the agent's next step runs cold.
+    const run = await bed.sandbox.run(runtimeRequest({ agentId, argv: ['true'] }), recordOutput().hooks);
+    expect(run).toMatchObject({ warm: { hit: false, cause: 'lost' }, exitCode: 0 });
+  }, 60_000);
 });

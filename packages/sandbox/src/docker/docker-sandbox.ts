@@ -87,7 +87,15 @@ class DockerSandbox implements Sandbox {
             size: this.config.warmPoolSize,
             idleTtlMs: this.config.warmIdleTtlMs,
             remove: (id) => this.removeWarm(id),
-            exited: (id) => this.exits.exitCode(id) !== undefined,
+            waiting: async (id) =>
+              this.exits.exitCode(id) === undefined &&
+              (await this.docker
+                .getContainer(id)
+                .inspect()
+                .then(
+                  (info) => info.State.Running,
+                  () => false,
+                )),
           })
         : undefined;
     const { disksDir } = this.config;

@@ -20,8 +20,11 @@ export interface WarmPoolOptions {
   idleTtlMs: number;
   /** Force-removes a container; never throws. */
   remove(containerId: string): Promise<void>;
-  /** Whether the engine announced the container's exit (it died while warm). */
-  exited(containerId: string): boolean;
+  /**
+   * Whether the container still waits at its gate: false once the engine announced its exit, or
+   * says it is not running (or gone).
+   */
+  waiting(containerId: string): Promise<boolean>;
 }
 
 interface Entry {
@@ -94,16 +97,22 @@ export class WarmPool {
   async take(request: SandboxRunRequest, imageId: string): Promise<WarmTake> {
     const entry = this.entries.get(request.agentId);
     if (entry === undefined) return { miss: 'none' };
-    const cause = mismatch(entry.request, request);
-    if (cause !== undefined) return { miss: cause };
+    const differs = mismatch(entry.request, request);
+    if (differs !== undefined) return { miss: differs };
     this.entries.delete(request.agentId);
     clearTimeout(entry.timer);
     const warm = await entry.ready;
     if (warm === undefined) return { miss: 'lost' };
-    if (warm.imageId !== imageId || this.options.exited(warm.container.id)) {
+    const cause =
+      warm.imageId !== imageId
+        ? 'image'
+        : (await this.options.waiting(warm.container.id))
+          ? undefined
+          : 'lost';
+    if (cause !== undefined) {
       this.release(warm.warmId);
       void this.options.remove(warm.container.id);
-      return { miss: warm.imageId !== imageId ? 'image' : 'lost' };
+      return { miss: cause };
     }
     return { hit: warm };
   }
