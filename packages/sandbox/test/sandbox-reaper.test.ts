@@ -67,7 +67,14 @@ describe('orphan containers', () => {
     expect(asked).not.toContain(bed.workerId);
     expect(await bed.sandbox.listContainers({ workerId: dead })).toEqual([]);
     expect(await bed.sandbox.listContainers({ workerId: live })).toEqual([
-      { id: liveId, stepId: `step-live-${bed.id}`, attempt: 1, workerId: live, state: 'running' },
+      {
+        id: liveId,
+        stepId: `step-live-${bed.id}`,
+        attempt: 1,
+        workerId: live,
+        agentId: 'nobody',
+        state: 'running',
+      },
     ]);
     expect((await bed.sandbox.listContainers({ workerId: bed.workerId })).map((c) => c.id)).toEqual([heldId]);
 
