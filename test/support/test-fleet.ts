@@ -24,6 +24,8 @@ export const TEST_DATABASE_URL =
 export const TEST_REDIS_URL = process.env.SANDFLEET_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEST_IMAGE = 'sandfleet/test-busybox:latest';
 
+/** How long after its step's outcome a container may still be on its way out, ms. */
+const REMOVAL_GRACE_MS = 5000;
 const CLI_MAIN = fileURLToPath(new URL('../../apps/cli/dist/main.js', import.meta.url));
 
 /** A worker running as its own process (`sandfleet worker`), so a test can kill it. */
@@ -278,15 +280,21 @@ export class TestFleet {
    * ones that are neither being made nor waiting at their gate (a pool keeps those while its
    * worker lives);
    * with `warm`, every warm container too (what a worker that shut down must not leave).
+   * A step's container is removed just after its outcome is recorded, so one is only left over
+   * when it is still there {@link REMOVAL_GRACE_MS} later.
    */
   async leftovers(options: { warm?: boolean } = {}): Promise<string[]> {
-    const all = await this.sandbox.listContainers();
-    return all
-      .filter((c) => c.workerId?.startsWith(`${this.id}-`))
-      .filter(
-        (c) => options.warm === true || c.warmId === undefined || !['created', 'running'].includes(c.state),
-      )
-      .map((c) => c.id);
+    const deadline = Date.now() + REMOVAL_GRACE_MS;
+    for (;;) {
+      const left = (await this.sandbox.listContainers())
+        .filter((c) => c.workerId?.startsWith(`${this.id}-`))
+        .filter(
+          (c) => options.warm === true || c.warmId === undefined || !['created', 'running'].includes(c.state),
+        )
+        .map((c) => c.id);
+      if (left.length === 0 || Date.now() > deadline) return left;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   async close(): Promise<void> {

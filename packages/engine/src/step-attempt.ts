@@ -82,6 +82,7 @@ export async function runStepAttempt(
   let agentRuntime = false;
   const egress = new EgressEvents(publisher, input.attempt);
   metrics?.containerStarted(workerId);
+  let removing = false;
   try {
     const run = await sandbox.run(
       {
@@ -119,15 +120,21 @@ export async function runStepAttempt(
         signal: input.signal,
       },
     );
+    // The container is removed while the caller records the outcome: it counts as active, and
+    // its phases are observed, once it is gone.
+    removing = true;
+    void run.removed.then(({ destroyMs }) => {
+      metrics?.observeContainerPhases({ ...run.timings, destroyMs });
+      metrics?.containerStopped(workerId);
+    });
     await egress.settled();
     if (agentRuntime) await demux.end();
-    metrics?.observeContainerPhases(run.timings);
     if (run.warm.hit) metrics?.observeWarmPool('hit');
     else metrics?.observeWarmPool('miss', run.warm.cause);
     const text = publisher.redact(Buffer.concat(stdout).toString('utf8'));
     return { run, stdout: text, ...(runtime ? { runtime } : {}) };
   } finally {
-    metrics?.containerStopped(workerId);
+    if (!removing) metrics?.containerStopped(workerId);
   }
 }
 

@@ -149,9 +149,16 @@ export interface SandboxRunResult {
   /**
    * Milliseconds spent in each lifecycle phase: `createMs` image check and create, `injectMs`
    * archive upload (attaching to the output runs alongside), `startMs` start, `runMs` start to exit
-   * with all output delivered, `destroyMs` removal.
+   * with all output delivered. Removal comes after, in {@link removed}.
    */
-  timings: { createMs: number; injectMs: number; startMs: number; runMs: number; destroyMs: number };
+  timings: { createMs: number; injectMs: number; startMs: number; runMs: number };
+  /**
+   * Settles once the container (and an `egress` step's own network) is gone, with how long the
+   * removal took. A run resolves as soon as its outcome is known; the removal goes on behind it,
+   * so the caller can record the outcome meanwhile. Never rejects: a removal the engine refuses is
+   * retried by the sandbox's sweeps, and `close()` waits for every removal in flight.
+   */
+  removed: Promise<{ destroyMs: number }>;
   /** Whether a warm container ran it; the miss's cause otherwise. */
   warm: { hit: true } | { hit: false; cause: SandboxWarmMiss };
 }
@@ -221,7 +228,11 @@ export interface SandboxContainer {
  * Kubernetes or remote backend later.
  */
 export interface Sandbox {
-  /** Runs one step attempt: spawn → mount → inject → execute → stream → destroy. */
+  /**
+   * Runs one step attempt: spawn → mount → inject → execute → stream, then destroy. Resolves with
+   * the outcome once the container exited and its output is delivered; the container is removed
+   * after that (`SandboxRunResult.removed`). Rejects only after the container is removed.
+   */
   run(request: SandboxRunRequest, hooks: SandboxRunHooks): Promise<SandboxRunResult>;
   /**
    * Removes Sandfleet containers whose worker is not alive, and those of `selfWorkerId` that no
@@ -260,7 +271,7 @@ export interface Sandbox {
    * warm container of the same agent; evicts the least recently warmed one when the pool is full.
    */
   warm(request: SandboxWarmRequest): Promise<SandboxWarmOutcome>;
-  /** Stops running containers (reason `shutdown`), waits for their removal. Idempotent. */
+  /** Stops running containers (reason `shutdown`), waits for every removal in flight. Idempotent. */
   close(): Promise<void>;
 }
 

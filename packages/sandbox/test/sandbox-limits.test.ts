@@ -145,6 +145,7 @@ describe('disk limits', () => {
       disks.request({ agentId, argv: ['sh', '-c', script], input: 'hostile', limits }),
       output.hooks,
     );
+    await result.removed;
     const [rootAfter, disksAfter] = [await freeBytes(root), await freeBytes(disks.disksDir)];
     const lines = output.text('stdout').trim().split('\n');
     expect(result.oomKilled).toBe(false);
@@ -220,6 +221,7 @@ describe('disk limits', () => {
     );
     const result = await run;
     expect(result.exitCode).toBe(0);
+    await result.removed;
     expect(volumes).toHaveLength(1);
     await expect(docker.getVolume(volumes[0] ?? '').inspect()).rejects.toMatchObject({ statusCode: 404 });
   });

@@ -49,7 +49,8 @@ describe('orphan containers', () => {
           resolve();
         },
       });
-      stillRunning = running.catch(() => undefined);
+      // Held until its container is gone, which is after its outcome.
+      stillRunning = running.then((result) => result.removed).catch(() => undefined);
     });
     await started;
     const asked: string[] = [];

@@ -37,6 +37,20 @@ describe('run', () => {
     expect(result.imageId).toMatch(/^sha256:/);
   });
 
+  it('resolves with the outcome first, then removes the container; close waits for that removal', async () => {
+    const result = await bed.sandbox.run(bed.request({ argv: ['true'] }), recordOutput().hooks);
+    const { destroyMs } = await result.removed;
+    expect(destroyMs).toBeGreaterThanOrEqual(0);
+    await expect(docker.getContainer(result.containerId).inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
+
+    const sandbox = bed.newSandbox();
+    const next = await sandbox.run(bed.request({ argv: ['true'] }), recordOutput().hooks);
+    await sandbox.close();
+    await expect(docker.getContainer(next.containerId).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
   it('delivers 10,000 lines complete and in order', async () => {
     const output = recordOutput();
     await bed.sandbox.run(bed.request({ argv: ['seq', '1', '10000'] }), output.hooks);
@@ -119,6 +133,33 @@ describe('run', () => {
     );
     expect(output.text('stdout')).toBe('[{"role":"user"}]\n444 1000\n');
     expect(result.exitCode).toBe(0);
+  });
+
+  it('uploads nothing into a container when the step brings nothing it can read', async () => {
+    // The engine reports every archive written into a container as an `extract-to-dir` event.
+    const uploads = async (containerId: string, since: number): Promise<number> => {
+      const stream = await docker.getEvents({
+        since,
+        until: Math.ceil(Date.now() / 1000),
+        filters: { type: ['container'], event: ['extract-to-dir'], container: [containerId] },
+      });
+      let count = 0;
+      for await (const line of stream as AsyncIterable<Buffer>)
+        count += line.toString().trim().split('\n').length;
+      return count;
+    };
+    const since = Math.floor(Date.now() / 1000) - 1;
+    // A private runtime file is for the agent runtime alone: this image never gets it.
+    const bare = await bed.sandbox.run(
+      bed.request({ argv: ['true'], runtimeFiles: [{ name: 'event-token', content: 'x', private: true }] }),
+      recordOutput().hooks,
+    );
+    const withFile = await bed.sandbox.run(
+      bed.request({ argv: ['true'], files: [{ path: 'note.txt', content: 'hi', encoding: 'utf8' }] }),
+      recordOutput().hooks,
+    );
+    expect(await uploads(bare.containerId, since)).toBe(0);
+    expect(await uploads(withFile.containerId, since)).toBe(1);
   });
 
   it('refuses a runtime file name that is a path or the input before any container exists', async () => {

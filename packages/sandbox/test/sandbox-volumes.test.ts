@@ -29,6 +29,8 @@ async function runScript(
   const output = recordOutput();
   const request = bed.request({ agentId, argv: ['sh', '-c', script], sharedVault });
   const result = await bed.sandbox.run(request, output.hooks);
+  // The volumes are removed behind the engine's back below: the container must be gone first.
+  await result.removed;
   expect(output.text('stderr')).toBe('');
   expect(result.exitCode).toBe(0);
   return output.text('stdout');
@@ -160,6 +162,17 @@ describe('volumes', () => {
     expect(await bed.containersCreated()).toBe(0);
   });
 
+  it("deletes an agent's home as soon as its step's outcome is known, while its container is removed", async () => {
+    const dora = bed.agentId('dora');
+    const result = await bed.sandbox.run(
+      bed.request({ agentId: dora, argv: ['true'] }),
+      recordOutput().hooks,
+    );
+    expect(result.exitCode).toBe(0);
+    expect(await bed.sandbox.removeAgentHome(dora)).toBe(true);
+    await result.removed;
+  });
+
   it("deletes an agent's home on request and says when there is none", async () => {
     const carol = bed.agentId('carol');
     await runScript(carol, 'echo kept > memo');
@@ -186,6 +199,7 @@ describe('size-limited homes', () => {
       disks.request({ agentId, argv: ['sh', '-c', script], limits: limits(diskMb) }),
       output.hooks,
     );
+    await result.removed;
     expect(output.text('stderr')).toBe('');
     expect(result.exitCode).toBe(0);
     return output.text('stdout');

@@ -151,6 +151,7 @@ describe('warm pool', () => {
     controller.abort('cancel');
     const result = await running;
     expect(result).toMatchObject({ warm: { hit: true }, stopReason: 'cancel' });
+    await result.removed;
     await expect(docker.getContainer(result.containerId).inspect()).rejects.toMatchObject({
       statusCode: 404,
     });

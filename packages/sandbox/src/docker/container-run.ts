@@ -94,7 +94,7 @@ const EXIT_STATUS_LOST = 255;
  */
 type Seen = { kind: 'exited'; code: number | null } | { kind: 'disconnected' } | { kind: 'wait-lost' };
 
-type RunOutcome = Omit<SandboxRunResult, 'containerId' | 'imageId' | 'timings' | 'warm'> & {
+type RunOutcome = Omit<SandboxRunResult, 'containerId' | 'imageId' | 'timings' | 'removed' | 'warm'> & {
   timings: { injectMs: number; startMs: number; runMs: number };
 };
 
@@ -166,13 +166,15 @@ export class ContainerRun {
       this.deps.exits.forget(container.id);
       if ('hit' in taken) this.deps.warmPool?.release(taken.hit.warmId);
     }
+    // Off the outcome's path: the caller records it while the engine removes the container.
     const destroyStart = performance.now();
-    await this.deps.removeContainer(container.id);
+    const removed = this.deps.removeContainer(container.id).then(() => ({ destroyMs: since(destroyStart) }));
     return {
       ...outcome,
       containerId: container.id,
       imageId: image.Id,
-      timings: { createMs, ...outcome.timings, destroyMs: since(destroyStart) },
+      timings: { createMs, ...outcome.timings },
+      removed,
       warm: 'hit' in taken ? { hit: true } : { hit: false, cause: taken.miss },
     };
   }
@@ -389,7 +391,11 @@ export class ContainerRun {
     const { agentId } = this.request;
     const files = scope === 'vault' ? [] : this.request.files;
     const input = scope === 'all' ? this.request.input : undefined;
-    const runtimeFiles = scope === 'all' ? (this.request.runtimeFiles ?? []) : [];
+    // Private runtime files are for the agent runtime alone: any other image never gets them.
+    const runtimeFiles =
+      scope === 'all'
+        ? (this.request.runtimeFiles ?? []).filter((file) => agentRuntime || !file.private)
+        : [];
     const withStepEnv = scope === 'all' && agentRuntime;
     const owner = imageOwner(image.Config.User);
     const shared = runSharedVault(this.request);

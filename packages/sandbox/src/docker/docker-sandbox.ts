@@ -127,14 +127,29 @@ class DockerSandbox implements Sandbox {
         },
       },
     );
-    const done = run.execute().finally(() => run.releaseNetwork());
-    this.running.set(controller, { done, holds: heldKey(request.stepId, request.attempt) });
-    try {
-      return await done;
-    } finally {
-      this.running.delete(controller);
-      hooks.signal?.removeEventListener('abort', forward);
-    }
+    const done = run.execute();
+    // The run is held (by close, and against the stray sweep) until its container and network
+    // are gone, which is after the caller has the outcome.
+    const gone = done
+      .then(
+        (result) => result.removed,
+        () => undefined,
+      )
+      .then(() => run.releaseNetwork())
+      .catch(() => undefined)
+      .finally(() => {
+        this.running.delete(controller);
+        hooks.signal?.removeEventListener('abort', forward);
+      });
+    this.running.set(controller, { done: gone, holds: heldKey(request.stepId, request.attempt) });
+    const result = await done.catch(async (error: unknown) => {
+      await gone;
+      throw error;
+    });
+    // An `egress` step's last proxy log lines come in while its network closes: its outcome
+    // waits for them, so that every `egress` event is published before it.
+    if (request.network === 'egress') await gone;
+    return { ...result, removed: gone.then(() => result.removed) };
   }
 
   async warm(request: SandboxWarmRequest): Promise<SandboxWarmOutcome> {
@@ -233,12 +248,27 @@ class DockerSandbox implements Sandbox {
     return this.removeVolume(teamVaultVolumeName(this.config, team), 'running steps', { team });
   }
 
-  /** Removes a named volume, and the disk image behind a size-limited one; false when there is none. */
+  /**
+   * Removes a named volume, and the disk image behind a size-limited one; false when there is none.
+   * A volume whose only users are containers that already stopped (a finished step's, removed just
+   * after its outcome was recorded) is tried again for up to {@link STOPPED_USERS_WAIT_MS}.
+   */
   private async removeVolume(name: string, users: string, context: ErrorContext): Promise<boolean> {
+    const deadline = Date.now() + STOPPED_USERS_WAIT_MS;
     try {
       const volume = this.docker.getVolume(name);
       const info = await this.limit(() => volume.inspect());
-      await this.limit(() => volume.remove());
+      for (;;) {
+        const refused = await this.limit(() => volume.remove()).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        if (refused === undefined) break;
+        if (dockerStatus(refused) !== 409 || Date.now() > deadline || !(await this.onlyStoppedUse(name))) {
+          throw refused;
+        }
+        await sleep(100);
+      }
       // A size-limited volume is also an image mounted on the host: unmount and delete it.
       await HomeDisks.release(info, context);
       return true;
@@ -253,6 +283,14 @@ class DockerSandbox implements Sandbox {
       }
       throw toSandboxError(error, 'DOCKER_UNAVAILABLE', `cannot remove volume ${name}`, context);
     }
+  }
+
+  /** True when every container that mounts the volume has stopped (none is running or about to). */
+  private async onlyStoppedUse(volume: string): Promise<boolean> {
+    const users = await this.limit(() =>
+      this.docker.listContainers({ all: true, filters: { volume: [volume] } }),
+    );
+    return users.every((user) => ['exited', 'dead', 'removing'].includes(user.State));
   }
 
   async listContainers(filter: { workerId?: string; stepId?: string } = {}): Promise<SandboxContainer[]> {
@@ -386,6 +424,9 @@ class DockerSandbox implements Sandbox {
     );
   }
 }
+
+/** How long a volume used only by stopped containers is waited for before it counts as in use, ms. */
+const STOPPED_USERS_WAIT_MS = 5000;
 
 /** Which run holds a container: its step and attempt (a container without them is held by none). */
 function heldKey(stepId: string | undefined, attempt: number | undefined): string {
